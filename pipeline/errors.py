@@ -1,0 +1,42 @@
+"""One error type for bad input, and the wrapper that turns it into a readable exit.
+
+Errors are raised where the bad input is first seen, naming the file, line and field;
+`run_cli` prints that one message (no traceback) and exits non-zero.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+
+class PipelineError(Exception):
+    """Bad input or configuration: the message says what and where."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None,
+                 line: int | None = None, field: str | None = None):
+        self.path, self.line, self.field = path, line, field
+        where = ""
+        if path is not None:
+            where = str(path)
+            if line is not None:
+                where += f":{line}"
+            if field:
+                where += f" [{field}]"
+            where += ": "
+        elif field:
+            where = f"[{field}] "
+        super().__init__(where + message)
+
+
+def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
+    """Run a stage's main(); a PipelineError becomes one line on stderr and exit code 2."""
+    try:
+        code = main(argv)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: earlier outputs are left as they were", file=sys.stderr)
+        return 130
+    return int(code or 0)

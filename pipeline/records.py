@@ -1,0 +1,115 @@
+"""The records that stages pass to each other, defined once and validated when read.
+
+Labels are exactly LABELS, in this order everywhere (label ids, score columns, plots).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pipeline.errors import PipelineError
+from pipeline.files import read_jsonl, write_jsonl
+
+LABELS: tuple[str, ...] = ("support", "oppose", "neutral")
+Label = Literal["support", "oppose", "neutral"]
+LABEL2ID: dict[str, int] = {label: index for index, label in enumerate(LABELS)}
+QUOTE_KINDS: tuple[str, ...] = ("direct", "partial", "indirect")
+
+
+class Record(BaseModel):
+    """Strict base: unknown fields and wrong types are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StrippedText(Record):
+    """A piece of boilerplate that ingest removed from the article, kept for auditing."""
+
+    kind: Literal["caption", "dateline", "credit"]
+    text: str
+
+
+class Article(Record):
+    """One news article. `body` starts with the headline, because headlines carry
+    attributions ("X Says ...") and every quote offset must index one string."""
+
+    id: str
+    title: str
+    date: str | None = None
+    source: str | None = None
+    body: str
+    sha256: str
+    path: str
+    stripped: tuple[StrippedText, ...] = ()
+
+
+class Quote(Record):
+    """A reported statement and who made it; `body[start:end]` contains `text`."""
+
+    id: str
+    article_id: str
+    text: str
+    kind: Literal["direct", "partial", "indirect"]
+    cue: str | None
+    speaker: str | None
+    speaker_mention: str | None
+    speaker_role: str | None
+    start: int
+    end: int
+    sentence: str
+
+
+class LabelledQuote(Quote):
+    """A quote with its stance toward the target, from a human (gold) or the label model (weak)."""
+
+    target: str
+    label: Label
+    label_source: Literal["gold", "weak"]
+    confidence: float
+    votes: dict[str, Label | None] = {}
+
+
+def normalise_text(text: str) -> str:
+    """Fold case, quote marks and white space so trivial re-extraction changes keep the id."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[\u201c\u201d\u201e\u201f\u00ab\u00bb\"]", '"', text)
+    text = re.sub(r"[\u2018\u2019\u201a\u201b`]", "'", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def quote_id(article_id: str, text: str) -> str:
+    """Stable id: a hash of the article id and the normalised quote text."""
+    digest = hashlib.sha256(f"{article_id}\x1f{normalise_text(text)}".encode()).hexdigest()
+    return digest[:16]
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+def parse_record(record_type: type[RecordT], data: dict, *, path: str | Path | None = None,
+                 line: int | None = None) -> RecordT:
+    """Validate one dict as `record_type`, naming the first bad field on failure."""
+    try:
+        return record_type.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        raise PipelineError(f"invalid {record_type.__name__}: {first['msg']}",
+                            path=path, line=line, field=field) from None
+
+
+def read_records(path: str | Path, record_type: type[RecordT]) -> Iterator[RecordT]:
+    """Read and validate a JSON Lines file of `record_type`."""
+    for line, data in read_jsonl(path):
+        yield parse_record(record_type, data, path=path, line=line)
+
+
+def write_records(path: str | Path, records: Iterable[Record]) -> int:
+    """Write records as JSON Lines atomically; returns how many."""
+    return write_jsonl(path, (record.model_dump(mode="json") for record in records))
