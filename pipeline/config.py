@@ -177,8 +177,10 @@ def compose(conf_dir: str | Path, overrides: list[str] | None = None) -> dict[st
 
 
 def dump_params(params: dict[str, Any]) -> str:
-    """params.yaml text in the layout DVC writes (block style, keys in composition order)."""
-    return yaml.safe_dump(params, sort_keys=False, allow_unicode=True)
+    """params.yaml text exactly as `dvc exp run` writes it (OmegaConf's YAML), so the two never churn."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.create(params))
 
 
 def main(argv: list[str] | None = None) -> int:
