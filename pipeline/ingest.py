@@ -256,7 +256,7 @@ def to_article(raw: RawArticle, path: Path) -> Article:
     body = "\n\n".join(([raw.title] if raw.title else []) + raw.paragraphs)
     return Article(id=raw.id, title=raw.title, date=raw.date, source=raw.source, body=body,
                    sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(), path=path.as_posix(),
-                   stripped=tuple(raw.stripped))
+                   stripped=list(raw.stripped))
 
 
 def read_article_file(path: Path) -> list[Article]:

@@ -46,7 +46,7 @@ class Article(Record):
     body: str
     sha256: str
     path: str
-    stripped: tuple[StrippedText, ...] = ()
+    stripped: list[StrippedText] = []
 
 
 class Quote(Record):

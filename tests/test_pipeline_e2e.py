@@ -1,0 +1,91 @@
+"""The DVC pipeline end to end, in a fresh copy of the project (as a clean clone would be)."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+           "MLFLOW_TRACKING_URI": f"sqlite:///{cwd}/mlflow.db"}
+    env.pop("DVC_ROOT", None)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+def stages_using(section: str) -> set[str]:
+    """Stages of dvc.yaml that list `section` (or a key under it) in their params."""
+    stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
+    return {name for name, stage in stages.items()
+            if any(str(p) == section or str(p).startswith(section + ".") for p in stage.get("params", []))}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """The committed and untracked-but-not-ignored files, in a new git repo, after one `make pipeline`."""
+    copy = tmp_path_factory.mktemp("project")
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    run(["git", "init", "-q"], copy)
+    run(["git", "add", "-A"], copy)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], copy)
+    first = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], copy)
+    copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
+    return copy
+
+
+def test_repro_runs_every_stage_on_the_committed_params(project):
+    stages = set(yaml.safe_load((project / "dvc.yaml").read_text())["stages"])
+    assert stages_run((project / "first_run.log").read_text()) == stages
+    assert (project / "data/interim/articles.jsonl").is_file()
+    for metrics in yaml.safe_load((project / "dvc.yaml").read_text()).get("metrics", []):
+        assert (project / metrics).is_file()
+
+
+def test_second_repro_is_a_no_op(project):
+    again = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
+    assert stages_run(again.stdout + again.stderr) == set()
+    assert run(["dvc", "status"], project).stdout.strip().endswith("Data and pipelines are up to date.")
+
+
+def test_editing_conf_reruns_exactly_the_stages_that_use_it(project):
+    corpus = project / "conf/corpus/seeds.yaml"
+    corpus.write_text(corpus.read_text().replace("on_error: fail", "on_error: skip"))
+    done = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
+    assert stages_using("corpus") == {"ingest"}
+    assert stages_run(done.stdout + done.stderr) == {"ingest"}, "same articles: nothing downstream may rerun"
+    assert yaml.safe_load((project / "params.yaml").read_text())["corpus"]["on_error"] == "skip"
+
+
+def test_dvc_exp_run_applies_a_model_override(project):
+    run(["git", "add", "-A"], project)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "after repro"], project)
+    run(["git", "config", "user.name", "t"], project)
+    run(["git", "config", "user.email", "t@t"], project)
+    run(["dvc", "exp", "run", "-S", "model=tfidf_svm"], project)
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert params["model"]["name"] == "tfidf_svm"
+    assert "tfidf_svm" in run(["dvc", "exp", "show", "--csv"], project).stdout

@@ -1,0 +1,61 @@
+"""MLflow runs land in one store, in the target's experiment, tagged with commit, DVC experiment and data."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from pipeline.config import load_params
+from pipeline.tracking import data_hashes, experiment_name, flatten, start_run, tracking_uri
+
+from conftest import REPO_ROOT
+
+
+@pytest.fixture
+def params():
+    return load_params(REPO_ROOT / "params.yaml")
+
+
+def test_default_store_is_an_absolute_sqlite_uri(params, monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking_uri(params, tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////elsewhere/m.db")
+    assert tracking_uri(params, tmp_path) == "sqlite:////elsewhere/m.db"
+
+
+def test_flatten_nested_config():
+    assert flatten({"model": {"name": "x", "params": {"C": 1.0}, "inputs": ["text"]}, "seed": 1, "e": {}}) == {
+        "model.name": "x", "model.params.C": "1.0", "model.inputs": '["text"]', "seed": "1", "e": "{}"}
+
+
+def test_data_hashes_from_dvc_lock(tmp_path):
+    (tmp_path / "dvc.lock").write_text(
+        "schema: '2.0'\nstages:\n  ingest:\n    cmd: x\n    deps:\n    - path: seeds\n      md5: aaa.dir\n"
+        "    outs:\n    - path: data/interim/articles.jsonl\n      md5: bbb\n")
+    assert data_hashes(tmp_path) == {"data/interim/articles.jsonl": "bbb", "seeds": "aaa.dir"}
+
+
+def test_run_is_tagged_and_holds_the_config(params, tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("DVC_EXP_NAME", "brave-otter")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "f.txt").write_text("x")
+    subprocess.run(["git", "add", "f.txt"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], cwd=tmp_path, check=True)
+    sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True).stdout.strip()
+    (tmp_path / "dvc.lock").write_text("stages:\n  ingest:\n    outs:\n    - path: data/a.jsonl\n      md5: abc\n")
+    with start_run(params, tmp_path, run_name="unit") as run:
+        mlflow.log_metric("macro_f1", 0.5)
+    stored = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db").get_run(run.info.run_id)
+    assert stored.data.tags["git_commit"] == sha
+    assert stored.data.tags["dvc_exp_name"] == "brave-otter"
+    assert stored.data.tags["data.data/a.jsonl"] == "abc"
+    assert stored.data.params["model.name"] == params.model.name
+    assert stored.data.params["target.id"] == "south_ossetia_referendum"
+    assert stored.data.metrics["macro_f1"] == 0.5
+    experiment = mlflow.MlflowClient(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db").get_experiment(
+        stored.info.experiment_id)
+    assert experiment.name == experiment_name(params) == "stance-south_ossetia_referendum"
+    assert Path(tmp_path / "mlflow.db").is_file()
