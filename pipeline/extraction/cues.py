@@ -1,0 +1,47 @@
+"""The words that report speech or thought, and the words that name a speaker's role.
+
+Lemmas, lower-case. PolNeAR counts beliefs and intentions as attributions, so thinking
+verbs are cues too; verbs that report acts rather than words ("declare independence",
+"rule") only count when they govern a clause, which the extractor checks.
+"""
+from __future__ import annotations
+
+SPEECH_VERBS = frozenset("""
+say tell add state claim argue insist warn note explain announce declare write report ask reply respond
+suggest acknowledge admit allege assert concede confirm contend deny emphasize emphasise maintain predict
+promise recall remark reveal stress tweet urge vow complain indicate testify observe propose recommend
+joke quip boast charge accuse pledge threaten caution conclude estimate agree disagree mention hint imply
+speculate reiterate repeat counter retort shout post signal demand answer lament concur brag muse
+tout insinuate clarify elaborate swear guarantee assure inform remind advise recount describe call label
+brand dub term
+""".split())
+
+THOUGHT_VERBS = frozenset("""
+believe think feel expect fear hope know worry doubt wonder suspect consider assume understand realize
+realise recognize recognise acknowledge predict anticipate figure guess imagine reckon sense trust
+""".split())
+
+# "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
+NAMING_VERBS = frozenset("call describe label brand dub term".split())
+
+# Verbs whose infinitive complement is the content: "vowed to build a wall".
+INTENTION_VERBS = frozenset("vow promise pledge threaten urge ask refuse".split())
+
+# Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
+# headed by one of these (and no name) is a description to resolve to a person.
+ROLE_NOUNS = frozenset("""
+spokesman spokeswoman spokesperson leader president minister secretary chief head speaker official aide
+adviser advisor director governor senator sen. rep. representative mayor chairman chairwoman chair
+prime premier chancellor king queen prince ambassador envoy diplomat commissioner commander general
+candidate nominee manager strategist lawyer attorney judge professor analyst expert economist source
+ceo founder officer deputy lawmaker congressman congresswoman legislator politician campaign_manager
+pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
+""".split())
+
+CUE_VERBS = SPEECH_VERBS | THOUGHT_VERBS
+
+
+def is_cue_lemma(lemma: str, extra: frozenset[str] = frozenset()) -> bool:
+    """True for a reporting verb (speech or thought), our lexicon plus any configured extras."""
+    lemma = lemma.lower()
+    return lemma in CUE_VERBS or lemma in extra

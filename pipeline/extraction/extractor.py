@@ -1,0 +1,218 @@
+"""extract_quotes(doc) -> quotes: the named steps in order.
+
+1. quote-mark spans in the raw text (quote_marks.find_quote_spans)
+2. cue frames from the parse (frames.find_cue_frames), ignoring cues inside a quotation
+3. each frame's content becomes a quote: direct when quotation marks cover the clause,
+   partial when they cover part of it, indirect otherwise
+4. quotation-mark spans no frame claimed: attributed to a cue in the same or the next
+   sentence, or continuing the previous quote of the same or previous paragraph
+5. speakers resolved (resolution.SpeakerResolver) in document order
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from pipeline.extraction.frames import CueFrame, find_cue_frames
+from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
+from pipeline.extraction.resolution import PersonRegistry, SpeakerResolver
+from pipeline.records import Quote, quote_id
+
+TRAILING = " \t\n,;:."
+QUOTE_CHARS = "\"\u201c\u201d\u201e\u00ab\u00bb"
+DIRECT_COVERAGE = 0.85
+MIN_UNCUED_QUOTE_WORDS = 4
+
+
+@dataclass
+class Candidate:
+    """A quote before its speaker is resolved."""
+
+    start: int
+    end: int
+    kind: str
+    frame: CueFrame
+
+
+def _alnum(text: str) -> int:
+    return sum(char.isalnum() for char in text)
+
+
+def quote_coverage(text: str, start: int, end: int, spans: list[QuoteSpan]) -> float:
+    """Share of the letters and digits in text[start:end] that sit inside quotation marks."""
+    total = _alnum(text[start:end])
+    if total == 0:
+        return 0.0
+    inside = sum(_alnum(text[max(start, span.start):min(end, span.end)]) for span in spans)
+    return inside / total
+
+
+def overlapping(spans: list[QuoteSpan], start: int, end: int) -> list[QuoteSpan]:
+    return [span for span in spans if span.start < end and span.end > start]
+
+
+def inside_closed_quote(index: int, spans: list[QuoteSpan]) -> bool:
+    return any(span.closed and span.start <= index < span.end for span in spans)
+
+
+def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tuple[int, int]:
+    """End the content before a set-off report with its own speaker ('..., a move Tbilisi called')."""
+    start, end = frame.content
+
+    def inside(token) -> bool:
+        return start <= token.idx < end
+
+    def is_content_root(token) -> bool:
+        return token.head.i == token.i or not inside(token.head)
+
+    for other in frames:
+        if other is frame or other.speaker is None or other.speaker_inherited or not start < other.cue.idx < end:
+            continue
+        top = other.cue
+        while not is_content_root(top) and not is_content_root(top.head):
+            top = top.head
+        clause_start = top.left_edge.idx
+        if clause_start > start and text[start:clause_start].rstrip().endswith((",", "\u2014", "--", ";")):
+            end = min(end, clause_start)
+    return start, end
+
+
+def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
+                     used: set[QuoteSpan]) -> list[Candidate]:
+    """Step 3: the content each frame governs, with its kind."""
+    candidates = []
+    for frame in frames:
+        if frame.content is None or frame.speaker is None:
+            continue
+        start, end = cut_nested_frames(text, frame, frames)
+        marked = overlapping(spans, start, end)
+        if marked and frame.shape == "clause" and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
+            for span in marked:
+                if span not in used:
+                    used.add(span)
+                    candidates.append(Candidate(span.start, span.end, "direct", frame))
+            continue
+        if marked:
+            used.update(marked)
+            start = min(start, min(span.start for span in marked))
+            end = max(end, max(span.end + (1 if span.closed else 0) for span in marked))
+        candidates.append(Candidate(start, end, "partial" if marked else "indirect", frame))
+    return candidates
+
+
+def sentence_of(doc: Doc, char: int) -> Span | None:
+    span = doc.char_span(char, char + 1, alignment_mode="expand")
+    return span[0].sent if span is not None and len(span) else None
+
+
+def cue_for_span(doc: Doc, span: QuoteSpan, frames: list[CueFrame]) -> CueFrame | None:
+    """A speaking frame outside the quotation, in a sentence it touches or the one right after."""
+    first, last = sentence_of(doc, span.start), sentence_of(doc, max(span.start, span.end - 1))
+    if first is None or last is None:
+        return None
+    sentence_starts = {first.start, last.start}
+    if last.end < len(doc):
+        following = doc[last.end].sent
+        between = doc.text[span.end:following.start_char]
+        if "\n" not in between:
+            sentence_starts.add(following.start)
+    nearby = [frame for frame in frames
+              if frame.speaker is not None and frame.cue.sent.start in sentence_starts
+              and not (span.start <= frame.cue.idx < span.end)
+              and (frame.content is None or overlapping([span], *frame.content))]
+    if not nearby:
+        return None
+    return min(nearby, key=lambda frame: min(abs(frame.cue.idx - span.end), abs(frame.cue.idx - span.start)))
+
+
+def paragraph_index(paragraphs: list[tuple[int, int]], char: int) -> int:
+    return next((index for index, (start, end) in enumerate(paragraphs) if start <= char < end), -1)
+
+
+def span_candidates(doc: Doc, spans: list[QuoteSpan], frames: list[CueFrame], used: set[QuoteSpan],
+                    claimed: list[Candidate]) -> list[Candidate]:
+    """Step 4: quotations no frame claimed, attributed by position."""
+    text = doc.text
+    paragraphs = paragraph_ranges(text)
+    candidates: list[Candidate] = []
+    for span in spans:
+        if span in used or len(text[span.start:span.end].split()) < MIN_UNCUED_QUOTE_WORDS:
+            continue
+        frame = cue_for_span(doc, span, frames)
+        if frame is None:
+            frame = continued_frame(span, claimed + candidates, paragraphs, text)
+        if frame is not None:
+            used.add(span)
+            candidates.append(Candidate(span.start, span.end, "direct", frame))
+    return candidates
+
+
+def continued_frame(span: QuoteSpan, earlier: list[Candidate], paragraphs: list[tuple[int, int]],
+                    text: str) -> CueFrame | None:
+    """A quotation with no cue of its own continues the nearest direct quote before it."""
+    before = [candidate for candidate in earlier if candidate.end <= span.start and candidate.kind == "direct"]
+    if not before:
+        return None
+    previous = max(before, key=lambda candidate: candidate.end)
+    here, there = paragraph_index(paragraphs, span.start), paragraph_index(paragraphs, previous.start)
+    if here - there > 1:
+        return None
+    # only whole-sentence quotations continue a speaker ("... ," he said. "Second sentence.")
+    opening = text[max(0, span.start - 3):span.start]
+    if here != there and not text[paragraphs[here][0]:span.start].strip(QUOTE_CHARS + " "):
+        return previous.frame
+    if here == there and any(mark in opening for mark in ". \u201c\"") and text[span.start:span.start + 1].isupper():
+        return previous.frame
+    return None
+
+
+def trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop surrounding white space and trailing commas/periods, keeping `body[start:end] == text`."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1] in TRAILING:
+        end -= 1
+    return start, end
+
+
+def context_sentence(doc: Doc, start: int, end: int, frame: CueFrame) -> str:
+    """The sentences from the quote and its cue, as one string."""
+    first = min(start, frame.cue.idx)
+    last = max(end, frame.cue.idx + len(frame.cue.text))
+    begin, finish = sentence_of(doc, first), sentence_of(doc, max(first, last - 1))
+    if begin is None or finish is None:
+        return doc.text[start:end]
+    end_char = finish.end_char
+    while end_char < len(doc.text) and doc.text[end_char] in QUOTE_CHARS:
+        end_char += 1  # spaCy can leave a closing mark after the final period on its own
+    return doc.text[begin.start_char:end_char].strip()
+
+
+def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = frozenset(),
+                   max_quote_chars: int = 20000) -> list[Quote]:
+    """All reported statements in a parsed article body, in text order, one per id."""
+    text = doc.text
+    spans = find_quote_spans(text, max_quote_chars)
+    frames = [frame for frame in find_cue_frames(doc, extra_cues) if not inside_closed_quote(frame.cue.idx, spans)]
+    used: set[QuoteSpan] = set()
+    candidates = frame_candidates(text, frames, spans, used)
+    candidates += span_candidates(doc, spans, frames, used, candidates)
+    candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
+    resolver = SpeakerResolver(doc, PersonRegistry(doc))
+    quotes: dict[str, Quote] = {}
+    for candidate in candidates:
+        start, end = trim(text, candidate.start, candidate.end)
+        if _alnum(text[start:end]) == 0:
+            continue
+        speaker = resolver.resolve(candidate.frame.speaker)
+        quote_text = text[start:end]
+        identifier = quote_id(article_id, quote_text)
+        if identifier in quotes:
+            continue
+        quotes[identifier] = Quote(
+            id=identifier, article_id=article_id, text=quote_text, kind=candidate.kind,
+            cue=candidate.frame.cue_text, speaker=speaker.name, speaker_mention=speaker.mention,
+            speaker_role=speaker.role, start=start, end=end,
+            sentence=context_sentence(doc, start, end, candidate.frame))
+    return list(quotes.values())

@@ -1,0 +1,262 @@
+"""Speaker mentions resolved to who they are, with rules over the parse and entities.
+
+Steps, each a function: `mention_span` (the words that name the speaker), `name_in_mention`
+(a proper name inside it), the `PersonRegistry` of everyone named in the article (full
+names, surnames, roles), then `SpeakerResolver` which maps a surname to the full name,
+a pronoun to the nearest person before it, and a description ("the de facto speaker of
+the parliament") to the person holding that role or the person named right after it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+from pipeline.extraction.cues import ROLE_NOUNS
+
+PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
+GROUP_PRONOUNS = frozenset({"they", "it", "them"})
+UNRESOLVABLE_PRONOUNS = frozenset({"i", "we", "you", "one", "someone", "somebody", "anyone", "this", "that",
+                                   "who", "which", "what", "some", "others", "many", "both", "all"})
+MENTION_CUTS = ("relcl", "acl", "advcl", "parataxis", "prep_according")
+NOT_PERSON_ENTITIES = frozenset({"GPE", "LOC", "NORP", "FAC", "DATE", "CARDINAL", "ORDINAL", "EVENT",
+                                 "LAW", "LANGUAGE", "MONEY", "PERCENT", "QUANTITY", "TIME", "PRODUCT",
+                                 "WORK_OF_ART"})
+TITLES = frozenset({"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr", "sen.", "rep.", "gov.", "prof."})
+PARAGRAPH_WINDOW_CHARS = 1500
+
+
+def is_role_word(token: Token) -> bool:
+    return token.lower_ in ROLE_NOUNS or token.lemma_.lower() in ROLE_NOUNS
+
+
+def mention_span(head: Token) -> Span:
+    """The speaker as written: the head's phrase without relative clauses and edge punctuation."""
+    doc = head.doc
+    start, end = head.left_edge.i, head.right_edge.i
+    for child in head.children:
+        if child.dep_ in MENTION_CUTS or (child.dep_ == "punct" and child.i > head.i and child.text == "("):
+            if child.i > head.i:
+                end = min(end, child.left_edge.i - 1)
+            else:
+                start = max(start, child.right_edge.i + 1)
+    while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "\"“":
+        start += 1
+    while end > start and (doc[end].is_punct or doc[end].is_space or doc[end].dep_ == "cc"):
+        end -= 1
+    return doc[start:end + 1]
+
+
+def name_chain(token: Token) -> Span | None:
+    """The proper name ending at `token`: PROPN words to its left, stopping at a role word."""
+    if token.pos_ != "PROPN" or is_role_word(token):
+        return None
+    doc, start = token.doc, token.i
+    while start > 0:
+        left = doc[start - 1]
+        if left.pos_ != "PROPN" or is_role_word(left) or left.head.i not in range(start - 1, token.i + 1) \
+                or left.ent_type_ in ("GPE", "NORP") and token.ent_type_ == "PERSON":
+            break
+        start -= 1
+    end = token.i
+    while end + 1 < len(doc) and doc[end + 1].pos_ == "PROPN" and doc[end + 1].head.i == token.i \
+            and doc[end + 1].dep_ == "flat":
+        end += 1
+    return doc[start:end + 1]
+
+
+def name_in_mention(mention: Span, head: Token) -> Span | None:
+    """The name in a mention: its head's own name, else a proper-name apposition inside it."""
+    chain = name_chain(head)
+    if chain is not None:
+        return chain
+    for token in mention:
+        if token.dep_ == "appos" and token.pos_ == "PROPN":
+            return name_chain(token)
+    return None
+
+
+def clean_name(name: Span) -> str:
+    words = [token.text for token in name if token.lower_ not in TITLES]
+    return " ".join(words).replace(" 's", "'s").strip(" ,'’")
+
+
+def looks_like_person(name: Span) -> bool:
+    """Two or more name words not tagged as a place, nationality or the like."""
+    words = [token for token in name if token.lower_ not in TITLES]
+    if len(words) < 2:
+        return False
+    return not any(token.ent_type_ in NOT_PERSON_ENTITIES for token in words) or any(
+        token.ent_type_ == "PERSON" for token in words)
+
+
+def trimmed(doc: Doc, start: int, end: int) -> Span | None:
+    """doc[start:end] without edge punctuation, or None if nothing is left."""
+    while start < end and (doc[start].is_punct or doc[start].is_space):
+        start += 1
+    while end > start and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    return doc[start:end] if end > start else None
+
+
+def role_span(mention: Span, name: Span | None) -> Span | None:
+    """The mention minus the name, as written: 'Kremlin spokesman', 'The leader of ...'."""
+    if name is None:
+        return None
+    doc = mention.doc
+    role = trimmed(doc, mention.start, name.start) or trimmed(doc, name.end, mention.end)
+    if role is None:
+        appositions = [child for child in name[-1].children if child.dep_ == "appos"]
+        role = mention_span(appositions[0]) if appositions else None
+    if role is None or not any(is_role_word(token) or token.pos_ == "NOUN" for token in role):
+        return None
+    return role
+
+
+@dataclass
+class Person:
+    """Someone named in the article: full name, roles as written, and role words."""
+
+    name: str
+    first_at: int
+    roles: list[str] = field(default_factory=list)
+    role_words: set[str] = field(default_factory=set)
+
+
+@dataclass
+class PersonMention:
+    at: int
+    name: str
+    is_subject: bool
+
+
+class PersonRegistry:
+    """Everyone the article names, in order of first mention, with every later mention."""
+
+    def __init__(self, doc: Doc):
+        self.people: dict[str, Person] = {}
+        self.by_surname: dict[str, str] = {}
+        self.mentions: list[PersonMention] = []
+        names = [ent for ent in doc.ents if ent.label_ == "PERSON"]
+        names += [chain for token in doc if token.dep_ in ("appos", "nsubj") and (chain := name_chain(token))]
+        for name in sorted(names, key=lambda span: span.start):
+            chain = name_chain(name[-1]) or name
+            if looks_like_person(chain):
+                self._add(chain)
+        for token in doc:
+            name_ends_here = not (token.dep_ == "compound" and token.head.pos_ == "PROPN")
+            if token.pos_ == "PROPN" and name_ends_here and (person := self.full_name(token.text)):
+                self.mentions.append(PersonMention(token.idx, person, token.dep_ in ("nsubj", "nsubjpass")))
+
+    def _add(self, chain: Span) -> None:
+        name = clean_name(chain)
+        if name not in self.people:
+            canonical = self.by_surname.get(chain[-1].text)
+            if canonical is None:
+                self.people[name] = Person(name, chain.start_char)
+                self.by_surname[chain[-1].text] = name
+            name = canonical or name
+        root = chain[-1]
+        # climb from an apposition or prepositional object to the phrase it belongs to
+        while root.dep_ in ("appos", "pobj", "prep", "compound", "poss") and root.head.i < root.i:
+            root = root.head
+        role = role_span(mention_span(root), chain)
+        if role is not None:
+            person = self.people[name]
+            person.roles.append(role.text)
+            person.role_words.update(token.lower_ for token in role if not token.is_punct)
+
+    def full_name(self, word: str) -> str | None:
+        """'Peskov' -> 'Dmitry Peskov' when the article named him in full."""
+        if word in self.people:
+            return word
+        return self.by_surname.get(word)
+
+    def role_of(self, name: str | None) -> str | None:
+        person = self.people.get(name) if name else None
+        return person.roles[0] if person and person.roles else None
+
+
+@dataclass
+class Speaker:
+    """A resolved speaker: canonical name (or None), the mention as written, the role."""
+
+    name: str | None
+    mention: str
+    role: str | None
+    is_person: bool
+
+
+class SpeakerResolver:
+    """Resolve speaker head tokens in document order (pronouns look back at earlier speakers)."""
+
+    def __init__(self, doc: Doc, registry: PersonRegistry):
+        self.doc = doc
+        self.registry = registry
+        self.speakers: list[tuple[int, Speaker]] = []
+
+    def resolve(self, head: Token) -> Speaker:
+        speaker = self._resolve(head)
+        self.speakers.append((head.idx, speaker))
+        return speaker
+
+    def _resolve(self, head: Token) -> Speaker:
+        mention = mention_span(head)
+        lower = head.lower_
+        if head.pos_ == "PRON" or lower in PERSON_PRONOUNS | GROUP_PRONOUNS | UNRESOLVABLE_PRONOUNS:
+            return self.resolve_pronoun(head, mention.text)
+        name = name_in_mention(mention, head)
+        if name is not None:
+            return self.resolve_name(name, mention)
+        if is_role_word(head) and head.tag_ not in ("NNS", "NNPS"):
+            return self.resolve_description(head, mention)
+        return Speaker(mention.text, mention.text, None, False)
+
+    def resolve_name(self, name: Span, mention: Span) -> Speaker:
+        """A full name as is; a surname or 'Mr. X' to the full name given elsewhere."""
+        words = [token.text for token in name if token.lower_ not in TITLES]
+        full = self.registry.full_name(clean_name(name)) or (self.registry.full_name(words[-1]) if words else None)
+        role = role_span(mention, name)
+        role_text = role.text if role is not None else None
+        if full is not None:
+            return Speaker(full, mention.text, role_text or self.registry.role_of(full), True)
+        return Speaker(clean_name(name), mention.text, role_text, looks_like_person(name))
+
+    def resolve_pronoun(self, head: Token, mention: str) -> Speaker:
+        """'he' -> the nearest person before it (subjects first); 'they'/'it' -> the last group speaker."""
+        lower = head.lower_
+        if lower in PERSON_PRONOUNS:
+            window = head.idx - PARAGRAPH_WINDOW_CHARS
+            before = [m for m in self.registry.mentions if window <= m.at < head.idx]
+            earlier_speakers = [(at, s.name) for at, s in self.speakers if s.is_person and s.name and at >= window]
+            candidates = [(m.at, m.name, m.is_subject) for m in before] + [(at, n, True) for at, n in earlier_speakers]
+            sentence_start = head.sent.start_char
+            subjects = [c for c in candidates if c[2]]
+            in_sentence = [c for c in candidates if c[0] >= sentence_start]
+            pool = in_sentence or subjects or candidates
+            if pool:
+                name = max(pool, key=lambda c: c[0])[1]
+                return Speaker(name, mention, self.registry.role_of(name), True)
+        elif lower in GROUP_PRONOUNS:
+            for at, speaker in reversed(self.speakers):
+                if at < head.idx - PARAGRAPH_WINDOW_CHARS:
+                    break
+                if not speaker.is_person and speaker.name:
+                    return Speaker(speaker.name, mention, speaker.role, False)
+        return Speaker(None, mention, None, lower in PERSON_PRONOUNS)
+
+    def resolve_description(self, head: Token, mention: Span) -> Speaker:
+        """'The de facto speaker of ...' -> the person with that role, or the next person named."""
+        role_word = head.lemma_.lower()
+        holders = [person for person in self.registry.people.values()
+                   if role_word in person.role_words or head.lower_ in person.role_words]
+        if holders:
+            mention_words = {token.lower_ for token in mention}
+            best = max(holders, key=lambda person: (len(mention_words & person.role_words), -person.first_at))
+            return Speaker(best.name, mention.text, mention.text, True)
+        later = [person for person in self.registry.people.values()
+                 if mention.end_char <= person.first_at <= mention.end_char + PARAGRAPH_WINDOW_CHARS]
+        if later:
+            first = min(later, key=lambda person: person.first_at)
+            return Speaker(first.name, mention.text, mention.text, True)
+        return Speaker(None, mention.text, mention.text, True)
