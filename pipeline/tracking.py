@@ -21,10 +21,21 @@ from pipeline.config import Params
 MAX_PARAM_CHARS = 6000  # MLflow's limit for one param value
 
 
+def store_root(root: Path) -> Path:
+    """The project that owns the store: queued and --temp DVC experiments run in
+    <project>/.dvc/tmp/exps/<tmp>/, and their runs must land in <project>/mlflow.db."""
+    root = root.resolve()
+    for folder in (root, *root.parents):
+        if folder.parent.name == "exps" and folder.parent.parent.name == "tmp" \
+                and folder.parent.parent.parent.name == ".dvc":
+            return folder.parent.parent.parent.parent
+    return root
+
+
 def tracking_uri(params: Params, root: Path) -> str:
-    """MLFLOW_TRACKING_URI if set, else the configured uri, else sqlite:///<root>/mlflow.db."""
+    """MLFLOW_TRACKING_URI if set, else the configured uri, else sqlite:///<project>/mlflow.db."""
     return (os.environ.get("MLFLOW_TRACKING_URI") or params.tracking.uri
-            or f"sqlite:///{(root / 'mlflow.db').resolve()}")
+            or f"sqlite:///{store_root(root) / 'mlflow.db'}")
 
 
 def experiment_name(params: Params) -> str:
@@ -86,11 +97,21 @@ def run_tags(root: Path) -> dict[str, str]:
 
 
 def configure(params: Params, root: Path) -> str:
-    """Point MLflow at the store and the target's experiment; returns the experiment id."""
+    """Point MLflow at the store and the target's experiment; returns the experiment id.
+
+    A new experiment's artifacts go to <project>/mlruns explicitly: MLflow would otherwise
+    take the current folder, which for a queued DVC experiment is deleted afterwards.
+    """
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri(params, root))
-    return mlflow.set_experiment(experiment_name(params)).experiment_id
+    uri = tracking_uri(params, root)
+    mlflow.set_tracking_uri(uri)
+    name = experiment_name(params)
+    experiment = mlflow.MlflowClient(tracking_uri=uri).get_experiment_by_name(name)
+    if experiment is None and uri.startswith("sqlite:///"):
+        artifacts = Path(uri.removeprefix("sqlite:///")).parent / "mlruns"
+        mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
+    return mlflow.set_experiment(name).experiment_id
 
 
 @contextlib.contextmanager

@@ -25,6 +25,13 @@ def test_default_store_is_an_absolute_sqlite_uri(params, monkeypatch, tmp_path):
     assert tracking_uri(params, tmp_path) == "sqlite:////elsewhere/m.db"
 
 
+def test_queued_dvc_experiments_log_into_the_project_store(params, monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    queued = tmp_path / ".dvc" / "tmp" / "exps" / "tmpab12cd"
+    queued.mkdir(parents=True)
+    assert tracking_uri(params, queued) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+
+
 def test_flatten_nested_config():
     assert flatten({"model": {"name": "x", "params": {"C": 1.0}, "inputs": ["text"]}, "seed": 1, "e": {}}) == {
         "model.name": "x", "model.params.C": "1.0", "model.inputs": '["text"]', "seed": "1", "e": "{}"}
@@ -59,3 +66,4 @@ def test_run_is_tagged_and_holds_the_config(params, tmp_path, monkeypatch):
         stored.info.experiment_id)
     assert experiment.name == experiment_name(params) == "stance-south_ossetia_referendum"
     assert Path(tmp_path / "mlflow.db").is_file()
+    assert experiment.artifact_location == (tmp_path / "mlruns").as_uri()
