@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
+from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.frames import CueFrame, find_cue_frames
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, SpeakerResolver
@@ -56,8 +57,9 @@ def inside_closed_quote(index: int, spans: list[QuoteSpan]) -> bool:
     return any(span.closed and span.start <= index < span.end for span in spans)
 
 
-def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tuple[int, int]:
-    """End the content before a set-off report with its own speaker ('..., a move Tbilisi called')."""
+def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tuple[int, int] | None:
+    """End the content before a set-off report with its own speaker ('..., a move Tbilisi called');
+    None when the content before the cue is itself a report with its own speaker ('X said Y, he said')."""
     start, end = frame.content
 
     def inside(token) -> bool:
@@ -69,6 +71,8 @@ def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tup
     for other in frames:
         if other is frame or other.speaker is None or other.speaker_inherited or not start < other.cue.idx < end:
             continue
+        if is_content_root(other.cue) and frame.cue.idx >= end and other.cue.lemma_.lower() in SPEECH_VERBS:
+            return None
         top = other.cue
         while not is_content_root(top) and not is_content_root(top.head):
             top = top.head
@@ -85,7 +89,10 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
     for frame in frames:
         if frame.content is None or frame.speaker is None:
             continue
-        start, end = cut_nested_frames(text, frame, frames)
+        content = cut_nested_frames(text, frame, frames)
+        if content is None:
+            continue
+        start, end = content
         marked = overlapping(spans, start, end)
         if marked and frame.shape == "clause" and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
             for span in marked:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.cues import ROLE_NOUNS
+from pipeline.extraction.quote_marks import paragraph_ranges
 
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
 GROUP_PRONOUNS = frozenset({"they", "it", "them"})
@@ -66,14 +67,17 @@ def name_chain(token: Token) -> Span | None:
 
 
 def name_in_mention(mention: Span, head: Token) -> Span | None:
-    """The name in a mention: its head's own name, else a proper-name apposition inside it."""
+    """The name in a mention: a person's name in apposition ('Kherson: head of ..., Vladimir
+    Saldo') before the head's own name, which may be a place; else the head's name."""
     chain = name_chain(head)
-    if chain is not None:
+    if chain is not None and looks_like_person(chain):
         return chain
     for token in mention:
-        if token.dep_ == "appos" and token.pos_ == "PROPN":
-            return name_chain(token)
-    return None
+        if token.dep_ == "appos" and token.pos_ == "PROPN" and token.i != head.i:
+            apposition = name_chain(token)
+            if apposition is not None and looks_like_person(apposition):
+                return apposition
+    return chain
 
 
 def clean_name(name: Span) -> str:
@@ -177,6 +181,12 @@ class PersonRegistry:
         return person.roles[0] if person and person.roles else None
 
 
+def next_paragraph_end_after(text: str, char: int) -> int:
+    """Where the paragraph after the one holding `char` ends."""
+    ends = [end for start, end in paragraph_ranges(text) if end > char]
+    return ends[1] if len(ends) > 1 else len(text)
+
+
 @dataclass
 class Speaker:
     """A resolved speaker: canonical name (or None), the mention as written, the role."""
@@ -220,7 +230,11 @@ class SpeakerResolver:
         role_text = role.text if role is not None else None
         if full is not None:
             return Speaker(full, mention.text, role_text or self.registry.role_of(full), True)
-        return Speaker(clean_name(name), mention.text, role_text, looks_like_person(name))
+        if looks_like_person(name):
+            return Speaker(clean_name(name), mention.text, role_text, True)
+        # an organisation or place keeps its article: "the Kremlin", not "Kremlin"
+        bare = mention.start == name.start - 1 and mention[0].dep_ == "det" and mention.end == name.end
+        return Speaker(mention.text if bare else clean_name(name), mention.text, role_text, False)
 
     def resolve_pronoun(self, head: Token, mention: str) -> Speaker:
         """'he' -> the nearest person before it (subjects first); 'they'/'it' -> the last group speaker."""
@@ -254,8 +268,10 @@ class SpeakerResolver:
             mention_words = {token.lower_ for token in mention}
             best = max(holders, key=lambda person: (len(mention_words & person.role_words), -person.first_at))
             return Speaker(best.name, mention.text, mention.text, True)
+        # news style: "The de facto speaker ... said ..." then, next paragraph, '"...," Valery Kvarchia said'
+        next_paragraph_end = next_paragraph_end_after(self.doc.text, mention.end_char)
         later = [person for person in self.registry.people.values()
-                 if mention.end_char <= person.first_at <= mention.end_char + PARAGRAPH_WINDOW_CHARS]
+                 if mention.end_char <= person.first_at < next_paragraph_end]
         if later:
             first = min(later, key=lambda person: person.first_at)
             return Speaker(first.name, mention.text, mention.text, True)

@@ -1,0 +1,102 @@
+"""The extract stage end to end: main() on a temp project, the --article CLI, bad input."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import ExtractConfig
+from pipeline.errors import run_cli
+from pipeline.extract import main, run
+from pipeline.ingest import read_article_file
+from pipeline.records import Article, Quote, read_records, write_records
+
+from conftest import REPO_ROOT, SEED_ARTICLE
+
+
+def article(body: str, article_id: str = "a") -> Article:
+    return Article(id=article_id, title=body.split("\n")[0], body=body, sha256="0" * 64, path=f"{article_id}.txt")
+
+
+def quotes_of(body: str) -> list[Quote]:
+    quotes, _ = run([article(body)], ExtractConfig())
+    for quote in quotes:
+        assert body[quote.start:quote.end] == quote.text
+    return quotes
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temp project holding the seed article as the ingest output."""
+    params = yaml.safe_load((REPO_ROOT / "params.yaml").read_text())
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    write_records(tmp_path / "data/interim/articles.jsonl",
+                  [*read_article_file(SEED_ARTICLE), article("Headline only", "headline")])
+    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def test_stage_writes_quotes_and_summary(project):
+    assert main([]) == 0
+    quotes = list(read_records(project / "data/interim/quotes.jsonl", Quote))
+    summary = json.loads((project / "reports/extract.json").read_text())
+    assert len(quotes) == summary["quotes"] == 17
+    assert summary["articles"] == 2 and summary["articles_without_quotes"] == 1
+    assert summary["by_kind"] == {"direct": 5, "indirect": 6, "partial": 6}
+    assert summary["unresolved_speakers"] == 0
+
+
+def test_stage_output_is_deterministic(project):
+    main([])
+    first = (project / "data/interim/quotes.jsonl").read_bytes()
+    main([])
+    assert (project / "data/interim/quotes.jsonl").read_bytes() == first
+
+
+def test_missing_input_is_one_clean_error(project, capsys):
+    (project / "data/interim/articles.jsonl").unlink()
+    assert run_cli(main, []) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "articles.jsonl" in error
+    assert not (project / "data/interim/quotes.jsonl").exists()
+
+
+def test_article_cli_prints_json_lines(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "pipeline.extract", "--article", str(SEED_ARTICLE)],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(rows) == 17
+    assert set(rows[0]) == set(Quote.model_fields)
+    assert {"Dmitry Peskov", "David Zalkaliani", "Valery Kvarchia"} <= {row["speaker"] for row in rows}
+
+
+def test_unresolved_speaker_stays_and_is_counted():
+    quotes, summary = run([article("Title\n\nHe said the plan would fail.")], ExtractConfig())
+    assert [(q.text, q.speaker, q.speaker_mention) for q in quotes] == [("the plan would fail", None, "He")]
+    assert summary["unresolved_speakers"] == 1
+
+
+@pytest.mark.parametrize("body", [
+    "Headline only",
+    "Title\n\nNo quotes here at all. Just facts about the weather.",
+    'Title\n\n"This quote never closes, said nobody\n\nAnd "another one," he said. "Then.',
+    'Title\n\n""\n\n"\n\n"""" said',
+    "Title\n\n" + "word " * 6000,  # one 30,000-character paragraph
+    "Title\n\n" + 'The minister said that "it is fine. ' * 700,
+    "Title\n\n\u201cCurly open never closed, she said.\n\nStray close\u201d here.",
+])
+def test_bad_input_does_not_crash(body):
+    for quote in quotes_of(body):
+        assert quote.start < quote.end
+
+
+def test_unbalanced_quote_runs_to_paragraph_end():
+    [quote] = quotes_of('Title\n\nAlex Smith said: "We will win this vote.\n\nThe count starts Monday.')
+    assert quote.text == "We will win this vote"
+    assert quote.speaker == "Alex Smith"
