@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open
@@ -47,24 +47,62 @@ class CorpusConfig(Section):
 
 
 class Actor(Section):
-    """Someone who speaks about the target, as a person who knows the question would list them."""
+    """Someone who speaks about the target, as a person who knows the question would list them.
 
-    name: str
+    `affiliation` names one of the target's `affiliations`; `stance` is the actor's known position.
+    """
+
+    name: str = Field(min_length=1)
     aliases: list[str] = []
     role: str | None = None
     affiliation: str | None = None
     stance: Label | None = None
 
 
-class TargetConfig(Section):
-    """The contested question whose stance is labelled."""
+class Affiliation(Section):
+    """A camp (government, party, campaign) and the stance its speakers usually take."""
 
-    id: str
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    stance: Label | None = None
+
+
+class Lexicon(Section):
+    """Cue phrases per label. A trailing `*` matches any word ending (`recogni*`)."""
+
+    support: list[str] = []
+    oppose: list[str] = []
+    neutral: list[str] = []
+
+
+class TargetConfig(Section):
+    """The contested question whose stance is labelled, as a person who knows it describes it."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     description: str
-    terms: list[str]
+    terms: list[str] = Field(min_length=1)
+    subject: list[str] = Field(min_length=1)
+    other_questions: list[str] = []
     actors: list[Actor] = []
+    affiliations: list[Affiliation] = []
+    lexicon: Lexicon = Lexicon()
     examples: dict[Label, list[str]] = {}
+
+    @model_validator(mode="after")
+    def _affiliations_are_listed(self) -> "TargetConfig":
+        known = {affiliation.name for affiliation in self.affiliations}
+        for index, actor in enumerate(self.actors):
+            if actor.affiliation is not None and actor.affiliation not in known:
+                raise ValueError(f"actors[{index}] ({actor.name}): affiliation {actor.affiliation!r} "
+                                 f"is not one of the target's affiliations {sorted(known)}")
+        return self
+
+
+LABELING_FUNCTIONS: tuple[str, ...] = (
+    "cue_support", "cue_oppose", "cue_procedure", "reporting_frame",
+    "target_relevance", "speaker_prior", "affiliation_prior", "example_similarity",
+)
 
 
 class ExtractConfig(Section):
@@ -84,20 +122,38 @@ class ExtractConfig(Section):
 
 
 class LabelingConfig(Section):
-    """Weak supervision: which labeling functions, and the label model that combines them."""
+    """Weak supervision: which labeling functions, their general cues, and the label model."""
 
-    functions: list[str] = []
+    functions: list[Literal[LABELING_FUNCTIONS]] = Field(min_length=1)  # type: ignore[valid-type]
+    lexicon: Lexicon = Lexicon()
+    negators: list[str] = ["not", "no", "never", "cannot", "neither", "nor", "without"]
+    negation_scope: int = Field(4, ge=1)
+    frame_window_chars: int = Field(60, ge=0)
     embedding_model: str | None = None
+    similarity_threshold: float = Field(0.45, ge=-1, le=1)
+    similarity_margin: float = Field(0.05, ge=0, le=2)
     label_model_epochs: int = Field(500, ge=1)
+    label_model_lr: float = Field(0.01, gt=0)
     seed: int = 0
+    default_label: Label = "neutral"
+    annotation_match_threshold: float = Field(0.85, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _functions_unique(self) -> "LabelingConfig":
+        if len(set(self.functions)) != len(self.functions):
+            raise ValueError("functions: each labeling function may be listed once")
+        return self
 
 
 class SplitConfig(Section):
-    """How labelled quotes are split for training and evaluation."""
+    """The evaluation protocol: a held-out split by article, or cross-validation when the
+    corpus is too small for one (`auto` decides by the number of gold-labelled articles)."""
 
+    protocol: Literal["auto", "holdout", "cross_validation"] = "auto"
     test_size: float = Field(0.2, gt=0, lt=1)
     cv_folds: int = Field(5, ge=2)
     min_test_articles: int = Field(2, ge=1)
+    bootstrap_samples: int = Field(1000, ge=100)
 
 
 class ModelConfig(Section):

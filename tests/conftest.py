@@ -29,3 +29,18 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(REPO_ROOT)
     monkeypatch.delenv("DVC_ROOT", raising=False)
     return REPO_ROOT
+
+
+@pytest.fixture
+def make_quote():
+    """Build a Quote from a text and whatever else a test cares about (id from the text)."""
+    from pipeline.records import Quote, quote_id
+
+    def build(text: str, *, article_id: str = "a1", speaker: str | None = None, sentence: str | None = None,
+              speaker_mention: str | None = None, speaker_role: str | None = None, start: int = 0) -> Quote:
+        return Quote(id=quote_id(article_id, text), article_id=article_id, text=text, kind="direct",
+                     cue="said", speaker=speaker, speaker_mention=speaker_mention or speaker,
+                     speaker_role=speaker_role, start=start, end=start + len(text),
+                     sentence=sentence if sentence is not None else text)
+
+    return build

@@ -1,0 +1,134 @@
+"""Label stage: quotes + target config + gold annotations -> labelled quotes and a labeling report.
+
+Gold labels (data/annotations/<target>.csv) win where a human gave one. Elsewhere the labeling
+functions vote and Snorkel's LabelModel combines the votes. The label model is fitted and
+scored with gold withheld, so its accuracy on the gold quotes says how far the weak labels
+can be trusted on the quotes nobody annotated.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.config import LabelingConfig, Params, TargetConfig, load_params, project_root
+from pipeline.errors import run_cli
+from pipeline.files import write_json
+from pipeline.labeling.annotations import match_annotations, read_annotations
+from pipeline.labeling.functions import LabelingFunction, build_labeling_functions
+from pipeline.labeling.label_model import combine_votes, function_report, vote_matrix, votes_of
+from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records, write_records
+
+
+def weak_label(quotes: Sequence[Quote], target: TargetConfig, cfg: LabelingConfig
+               ) -> tuple[list[LabelledQuote], np.ndarray, list[LabelingFunction]]:
+    """Label every quote from the labeling functions alone (no gold seen); also returns the
+    vote matrix and the functions, for the report."""
+    functions = build_labeling_functions(target, cfg)
+    matrix = vote_matrix(functions, quotes)
+    weak = combine_votes(matrix, cfg)
+    labelled = [LabelledQuote(**quote.model_dump(), target=target.id, label=label, label_source="weak",
+                              confidence=confidence, votes=votes_of(row, functions))
+                for quote, label, confidence, row in zip(quotes, weak.labels, weak.confidences, matrix)]
+    return labelled, matrix, functions
+
+
+def label_quotes(quotes: Sequence[Quote], gold: Mapping[str, Label], target: TargetConfig,
+                 cfg: LabelingConfig) -> tuple[list[LabelledQuote], dict]:
+    """Weak labels for all quotes, then gold labels override; returns the quotes and the report."""
+    weak, matrix, functions = weak_label(quotes, target, cfg)
+    gold_per_quote = [gold.get(quote.id) for quote in quotes]
+    labelled = [quote.model_copy(update={"label": gold_label, "label_source": "gold", "confidence": 1.0})
+                if gold_label else quote for quote, gold_label in zip(weak, gold_per_quote)]
+    statistics = function_report(matrix, functions, gold_per_quote)
+    return labelled, labeling_report(weak, labelled, gold_per_quote, statistics, target)
+
+
+def labeling_report(weak: Sequence[LabelledQuote], labelled: Sequence[LabelledQuote],
+                    gold: Sequence[Label | None], functions: dict, target: TargetConfig) -> dict:
+    """Counts, per-function statistics and the label model's accuracy against gold (gold withheld)."""
+    judged = [(quote.label, label) for quote, label in zip(weak, gold) if label]
+    correct = sum(predicted == label for predicted, label in judged)
+    no_votes = sum(all(vote is None for vote in quote.votes.values()) for quote in weak)
+    confusion = {gold_label: {predicted: sum(1 for p, g in judged if g == gold_label and p == predicted)
+                              for predicted in LABELS} for gold_label in LABELS}
+    return {
+        "target": target.id,
+        "quotes": len(labelled),
+        "gold": sum(label is not None for label in gold),
+        "weak": sum(quote.label_source == "weak" for quote in labelled),
+        "labels": {label: sum(quote.label == label for quote in labelled) for label in LABELS},
+        "functions": functions,
+        "label_model": {
+            "gold_accuracy": round(correct / len(judged), 4) if judged else None,
+            "gold_judged": len(judged),
+            "gold_confusion": confusion,
+            "no_votes": no_votes,
+            "mean_confidence": round(sum(q.confidence for q in weak) / len(weak), 4) if weak else None,
+            "weak_labels": dict(Counter(quote.label for quote in weak)),
+        },
+    }
+
+
+def load_gold(path: Path, quotes: Sequence[Quote], cfg: LabelingConfig) -> dict[str, Label]:
+    """Quote id -> gold label from the annotation CSV (none if the target has no file yet)."""
+    if not path.is_file():
+        return {}
+    matched = match_annotations(read_annotations(path), quotes, threshold=cfg.annotation_match_threshold,
+                                source=path)
+    return {quote_id: annotation.label for quote_id, annotation in matched.items()}
+
+
+def report_metrics(report: dict) -> dict[str, float]:
+    """The report's numbers as flat MLflow metrics (label_model.gold_accuracy, lf.<name>.coverage, ...)."""
+    metrics = {"quotes": report["quotes"], "gold": report["gold"], "weak": report["weak"],
+               "label_model.no_votes": report["label_model"]["no_votes"]}
+    for key in ("gold_accuracy", "mean_confidence"):
+        if report["label_model"][key] is not None:
+            metrics[f"label_model.{key}"] = report["label_model"][key]
+    for name, stats in report["functions"].items():
+        for key in ("coverage", "overlaps", "conflicts", "gold_accuracy"):
+            if stats[key] is not None:
+                metrics[f"lf.{name}.{key}"] = stats[key]
+    return {key: float(value) for key, value in metrics.items()}
+
+
+def log_to_mlflow(params: Params, root: Path, report: dict) -> None:
+    """One MLflow run per labeling: the config, the flat metrics and the full report."""
+    import mlflow
+
+    from pipeline.tracking import start_run
+
+    with start_run(params, root, run_name=f"label-{params.target.id}"):
+        mlflow.log_metrics(report_metrics(report))
+        mlflow.log_dict(report, "labeling.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-tracking", action="store_true", help="do not log the run to MLflow")
+    args = parser.parse_args(argv)
+    params = load_params()
+    root = project_root()
+    quotes_path = root / params.paths.interim / "quotes.jsonl"
+    quotes = list(read_records(quotes_path, Quote))
+    annotations = root / params.paths.annotations / f"{params.target.id}.csv"
+    gold = load_gold(annotations, quotes, params.labeling)
+    labelled, report = label_quotes(quotes, gold, params.target, params.labeling)
+    write_records(root / params.paths.processed / "labelled.jsonl", labelled)
+    write_json(root / params.paths.reports / "labeling.json", report)
+    if not args.no_tracking:
+        log_to_mlflow(params, root, report)
+    accuracy = report["label_model"]["gold_accuracy"]
+    print(f"label: {report['quotes']} quotes, {report['gold']} gold, {report['weak']} weak; label model "
+          f"accuracy on gold (withheld): {accuracy if accuracy is not None else 'n/a'}"
+          + ("" if annotations.is_file() else f"; no annotations at {annotations}"), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
