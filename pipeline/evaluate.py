@@ -1,0 +1,215 @@
+"""Evaluate stage: the candidate model on gold labels -> reports/metrics.json, plots, error table.
+
+Held-out protocol: the saved candidate predicts the test articles. Cross-validation: a
+fresh model of the same configuration is fitted per fold and predicts that fold's gold
+quotes. `majority` and `weak_only` (the label model) are scored under the same protocol,
+so every run says how far it is above its baselines. Everything goes to the MLflow run
+that the train stage opened.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline import tracking
+from pipeline.config import ModelConfig, Params, load_params, project_root
+from pipeline.errors import PipelineError, run_cli
+from pipeline.files import atomic_open, write_json
+from pipeline.models import build_model, load_model
+from pipeline.records import LABELS
+from pipeline.split import read_split
+from pipeline.train import RUN_HANDOFF, model_examples
+
+BASELINES = ("majority", "weak_only")
+
+
+def classification_metrics(gold: list[str], predicted: list[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1 over the labels that occur, per-class P/R/F1, confusion matrix (LABELS order)."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    present = [label for label in LABELS if label in set(gold) | set(predicted)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        gold, predicted, labels=present, zero_division=0)
+    return {
+        "n": len(gold),
+        "accuracy": float(np.mean(np.asarray(gold) == np.asarray(predicted))),
+        "macro_f1": float(np.mean(f1)),
+        "per_class": {label: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                      for label, p, r, f, s in zip(present, precision, recall, f1, support)},
+        "confusion_matrix": {"labels": list(LABELS),
+                             "counts": confusion_matrix(gold, predicted, labels=list(LABELS)).tolist()},
+    }
+
+
+def bootstrap_macro_f1(gold: list[str], predicted: list[str], samples: int, seed: int) -> tuple[float, float]:
+    """95% percentile interval of macro-F1 over resampled evaluation sets."""
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+    gold_array, predicted_array = np.asarray(gold), np.asarray(predicted)
+    scores = []
+    for _ in range(samples):
+        index = rng.integers(0, len(gold), len(gold))
+        scores.append(f1_score(gold_array[index], predicted_array[index], average="macro", zero_division=0))
+    low, high = np.percentile(scores, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def out_of_fold_proba(rows: list[dict[str, Any]], config: ModelConfig, seed: int) -> tuple[list[dict], np.ndarray]:
+    """Cross-validated probabilities: each gold row predicted by a model that never saw its fold."""
+    evaluated = [row for row in rows if row["fold"] >= 0]
+    proba = np.zeros((len(evaluated), len(LABELS)))
+    for fold in sorted({row["fold"] for row in evaluated}):
+        train = [row for row in rows if row["fold"] != fold]
+        model = build_model(config, seed).fit(train, [r["label"] for r in train], [r["confidence"] for r in train])
+        positions = [i for i, row in enumerate(evaluated) if row["fold"] == fold]
+        proba[positions] = model.predict_proba([evaluated[i] for i in positions])
+    return evaluated, proba
+
+
+def holdout_proba(train: list[dict], test: list[dict], config: ModelConfig, seed: int) -> np.ndarray:
+    model = build_model(config, seed).fit(train, [r["label"] for r in train], [r["confidence"] for r in train])
+    return model.predict_proba(test)
+
+
+def predictions(proba: np.ndarray) -> list[str]:
+    return [LABELS[index] for index in proba.argmax(axis=1)]
+
+
+def error_table(rows: list[dict[str, Any]], proba: np.ndarray) -> list[dict[str, Any]]:
+    """Misclassified quotes with their speakers, most confident mistakes first."""
+    errors = []
+    for row, scores, predicted in zip(rows, proba, predictions(proba)):
+        if predicted != row["label"]:
+            errors.append({"article_id": row["article_id"], "speaker": row.get("speaker") or "",
+                           "quote": row["text"], "gold": row["label"], "predicted": predicted,
+                           **{f"p_{label}": round(float(s), 4) for label, s in zip(LABELS, scores)}})
+    return sorted(errors, key=lambda e: -e[f"p_{e['predicted']}"])
+
+
+def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def confusion_png(metrics: dict[str, Any], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    counts = np.asarray(metrics["confusion_matrix"]["counts"])
+    figure, axes = plt.subplots(figsize=(4.2, 3.6), dpi=120)
+    axes.imshow(counts, cmap="Blues")
+    axes.set_xticks(range(len(LABELS)), LABELS)
+    axes.set_yticks(range(len(LABELS)), LABELS)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("gold")
+    axes.set_title(title, fontsize=9)
+    for (i, j), value in np.ndenumerate(counts):
+        axes.text(j, i, str(value), ha="center", va="center",
+                  color="white" if value > counts.max() / 2 else "black")
+    figure.tight_layout()
+    with atomic_open(path, "wb", encoding=None) as handle:
+        figure.savefig(handle, format="png", metadata={"Software": None})
+    plt.close(figure)
+
+
+def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np.ndarray]:
+    """Metrics of the candidate and the baselines, plus the evaluated rows and their probabilities."""
+    rows, summary = read_split(root / params.paths.processed / "split")
+    train, test = model_examples(rows["train"], params), model_examples(rows["test"], params)
+    if not test:
+        raise PipelineError("no gold-labelled quotes to evaluate on: annotate some (docs/annotation.md)")
+    cross_validated = summary["protocol"] == "cross_validation"
+    if cross_validated:
+        evaluated, proba = out_of_fold_proba(train, params.model, params.seed)
+    else:
+        evaluated, proba = test, load_model(root / params.paths.models / "candidate").predict_proba(test)
+    gold = [row["label"] for row in evaluated]
+    metrics = classification_metrics(gold, predictions(proba))
+    low, high = bootstrap_macro_f1(gold, predictions(proba), params.split.bootstrap_samples, params.seed)
+    metrics.update({"macro_f1_ci95_low": low, "macro_f1_ci95_high": high, "model": params.model.name,
+                    "protocol": summary["protocol"], "n_splits": summary["n_splits"],
+                    "train_quotes": summary["train"]["quotes"]})
+    metrics["baselines"] = {}
+    for name in BASELINES:
+        config = ModelConfig(name=name)
+        baseline = (out_of_fold_proba(train, config, params.seed)[1] if cross_validated
+                    else holdout_proba(train, test, config, params.seed))
+        metrics["baselines"][name] = {"macro_f1": classification_metrics(gold, predictions(baseline))["macro_f1"]}
+    return metrics, evaluated, proba
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The figures worth comparing across runs, flattened for MLflow."""
+    flat = {key: float(metrics[key]) for key in ("accuracy", "macro_f1", "macro_f1_ci95_low", "macro_f1_ci95_high")}
+    for label, scores in metrics["per_class"].items():
+        flat.update({f"{label}_{name}": float(value) for name, value in scores.items() if name != "support"})
+    flat.update({f"baseline_{name}_macro_f1": value["macro_f1"] for name, value in metrics["baselines"].items()})
+    return flat
+
+
+def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts: list[Path]) -> str:
+    """Complete the run the train stage opened (or open one when evaluate runs alone)."""
+    import mlflow
+
+    handoff = root / params.paths.reports / RUN_HANDOFF
+    run_id = json.loads(handoff.read_text())["run_id"] if handoff.is_file() else None
+    try:
+        context = tracking.start_run(params, root, run_name=params.model.name, run_id=run_id)
+        run = context.__enter__()
+    except mlflow.exceptions.MlflowException:  # the store was reset since train ran
+        context = tracking.start_run(params, root, run_name=params.model.name)
+        run = context.__enter__()
+    try:
+        mlflow.log_metrics(numeric_metrics(metrics))
+        for path in artifacts:
+            mlflow.log_artifact(str(path), artifact_path="evaluation")
+        candidate = root / params.paths.models / "candidate"
+        if candidate.is_dir():
+            mlflow.log_artifacts(str(candidate), artifact_path="candidate_model")
+    finally:
+        context.__exit__(None, None, None)
+    return run.info.run_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.splitlines()[0]).parse_args(argv)
+    params = load_params()
+    root = project_root()
+    reports = root / params.paths.reports
+    metrics, evaluated, proba = evaluate(params, root)
+    errors = error_table(evaluated, proba)
+    confusion_rows = [{"actual": row["label"], "predicted": predicted}
+                      for row, predicted in zip(evaluated, predictions(proba))]
+    with atomic_open(reports / "plots" / "confusion.csv") as handle:
+        handle.write(csv_text(confusion_rows, ["actual", "predicted"]))
+    with atomic_open(reports / "errors.csv") as handle:
+        handle.write(csv_text(errors, ["article_id", "speaker", "quote", "gold", "predicted",
+                                       *[f"p_{label}" for label in LABELS]]))
+    confusion_png(metrics, reports / "plots" / "confusion.png",
+                  f"{params.model.name}, {metrics['protocol']} (n={metrics['n']})")
+    write_json(reports / "metrics.json", metrics)
+    run_id = log_to_mlflow(params, root, metrics, [reports / "metrics.json", reports / "errors.csv",
+                                                   reports / "plots" / "confusion.csv",
+                                                   reports / "plots" / "confusion.png"])
+    print(f"evaluate: {params.model.name} macro-F1 {metrics['macro_f1']:.3f} "
+          f"[{metrics['macro_f1_ci95_low']:.3f}, {metrics['macro_f1_ci95_high']:.3f}] on {metrics['n']} gold quotes "
+          f"({metrics['protocol']}); majority {metrics['baselines']['majority']['macro_f1']:.3f}, "
+          f"weak_only {metrics['baselines']['weak_only']['macro_f1']:.3f}; MLflow run {run_id}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,164 @@
+"""Split stage: labelled quotes -> data/processed/split (a `datasets` DatasetDict) + split.json.
+
+No article is ever on both sides, and only human (gold) labels are ever evaluated on:
+weak labels train, gold labels judge. With too few gold-labelled articles for a held-out
+split (the seed alone is one article) the protocol is stratified k-fold cross-validation
+over the gold quotes; every training fold also uses the weak-labelled quotes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import SplitConfig, load_params, project_root
+from pipeline.errors import PipelineError, run_cli
+from pipeline.files import atomic_dir
+from pipeline.records import LabelledQuote, read_records
+
+WEAK_ONLY_FOLD = -1  # training rows that never appear in an evaluation fold
+
+
+@dataclass
+class SplitPlan:
+    """Which quotes train and which are evaluated, and by what protocol."""
+
+    protocol: str
+    train: list[LabelledQuote]
+    test: list[LabelledQuote]
+    folds: list[int]  # per train row: its CV fold, or WEAK_ONLY_FOLD (all -1 for holdout)
+    n_splits: int
+
+
+def gold_articles(quotes: list[LabelledQuote]) -> list[str]:
+    return sorted({quote.article_id for quote in quotes if quote.label_source == "gold"})
+
+
+def choose_protocol(quotes: list[LabelledQuote], config: SplitConfig) -> str:
+    """Hold out articles only when both sides can have several gold-labelled articles."""
+    if config.protocol != "auto":
+        return config.protocol
+    return "holdout" if len(gold_articles(quotes)) >= 2 * config.min_test_articles else "cross_validation"
+
+
+def holdout_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+    """Whole articles to test until it holds `test_size` of the gold quotes; test keeps gold only."""
+    articles = gold_articles(quotes)
+    if len(articles) < config.min_test_articles + 1:
+        raise PipelineError(f"a held-out split needs more than {config.min_test_articles} articles with gold "
+                            f"labels, found {len(articles)}: use split.protocol=cross_validation",
+                            field="split.protocol")
+    random.Random(seed).shuffle(articles)
+    gold_per_article = Counter(q.article_id for q in quotes if q.label_source == "gold")
+    wanted = config.test_size * sum(gold_per_article.values())
+    test_articles: set[str] = set()
+    for article in articles[:-1]:  # always leave one gold article for training
+        if len(test_articles) >= config.min_test_articles and \
+                sum(gold_per_article[a] for a in test_articles) >= wanted:
+            break
+        test_articles.add(article)
+    train = [q for q in quotes if q.article_id not in test_articles]
+    test = [q for q in quotes if q.article_id in test_articles and q.label_source == "gold"]
+    return SplitPlan("holdout", train, test, [WEAK_ONLY_FOLD] * len(train), 1)
+
+
+def cross_validation_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+    """Stratified k-fold over gold quotes (grouped by article when there are enough articles)."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    gold = [q for q in quotes if q.label_source == "gold"]
+    labels = [q.label for q in gold]
+    if len(gold) < 2 or len(set(labels)) < 2:
+        raise PipelineError(f"cross-validation needs gold labels of at least two classes; found "
+                            f"{dict(Counter(labels))}: annotate more quotes (python -m pipeline.annotate export)")
+    n_splits = min(config.cv_folds, max(2, min(Counter(labels).values())), len(gold))
+    groups = [q.article_id for q in gold]
+    if len(set(groups)) >= n_splits:
+        splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        fold_indices = splitter.split(gold, labels, groups)
+    else:
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        fold_indices = splitter.split(gold, labels)
+    fold_of = {}
+    for fold, (_, test_index) in enumerate(fold_indices):
+        for index in test_index:
+            fold_of[gold[index].id] = fold
+    weak = [q for q in quotes if q.label_source == "weak"]
+    train = gold + weak
+    folds = [fold_of[q.id] for q in gold] + [WEAK_ONLY_FOLD] * len(weak)
+    return SplitPlan("cross_validation", train, gold, folds, n_splits)
+
+
+def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+    if not quotes:
+        raise PipelineError("no labelled quotes to split")
+    protocol = choose_protocol(quotes, config)
+    split = holdout_split if protocol == "holdout" else cross_validation_split
+    return split(quotes, config, seed)
+
+
+def quote_row(quote: LabelledQuote) -> dict[str, Any]:
+    """A flat row for `datasets` (votes as JSON text: functions differ between targets)."""
+    row = quote.model_dump(mode="json")
+    row["votes"] = json.dumps(row["votes"], sort_keys=True)
+    return row
+
+
+def example_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A split row back into what models read (votes as a dict again)."""
+    return {**row, "votes": json.loads(row["votes"]) if isinstance(row.get("votes"), str) else row.get("votes")}
+
+
+def summarise(plan: SplitPlan) -> dict[str, Any]:
+    def describe(quotes: list[LabelledQuote]) -> dict[str, Any]:
+        return {"quotes": len(quotes), "articles": len({q.article_id for q in quotes}),
+                "labels": dict(sorted(Counter(q.label for q in quotes).items())),
+                "sources": dict(sorted(Counter(q.label_source for q in quotes).items()))}
+
+    return {"protocol": plan.protocol, "n_splits": plan.n_splits, "train": describe(plan.train),
+            "test": describe(plan.test)}
+
+
+def write_split(plan: SplitPlan, folder: Path) -> None:
+    from datasets import Dataset, DatasetDict, disable_progress_bars
+
+    disable_progress_bars()
+    train_rows = [{**quote_row(q), "fold": fold} for q, fold in zip(plan.train, plan.folds)]
+    splits = DatasetDict({"train": Dataset.from_list(train_rows),
+                          "test": Dataset.from_list([quote_row(q) for q in plan.test])})
+    with atomic_dir(folder) as tmp:
+        splits.save_to_disk(str(tmp / "data"))
+        (tmp / "split.json").write_text(json.dumps(summarise(plan), indent=2, sort_keys=True) + "\n")
+
+
+def read_split(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """The train/test rows (as model examples) and the split summary."""
+    from datasets import load_from_disk
+
+    if not (folder / "split.json").is_file():
+        raise PipelineError("split not found (has the split stage run?)", path=folder)
+    data = load_from_disk(str(folder / "data"))
+    rows = {name: [example_from_row(row) for row in data[name]] for name in ("train", "test")}
+    return rows, json.loads((folder / "split.json").read_text())
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m pipeline.split", description=__doc__.splitlines()[0]).parse_args(argv)
+    params = load_params()
+    root = project_root()
+    quotes = list(read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote))
+    plan = plan_split(quotes, params.split, params.seed)
+    write_split(plan, root / params.paths.processed / "split")
+    summary = summarise(plan)
+    print(f"split: {plan.protocol} ({plan.n_splits} folds); train {summary['train']['quotes']} quotes, "
+          f"evaluated on {summary['test']['quotes']} gold quotes", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,71 @@
+"""Train stage: the training split -> models/candidate (any model kind of the registry).
+
+Fits the configured model on every training row (for cross-validation, on all gold and
+weak rows: the folds are only for evaluation), weighting each example by its label's
+confidence. Opens the pipeline run's MLflow run, which the evaluate stage completes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pipeline import tracking
+from pipeline.config import Params, load_params, project_root
+from pipeline.errors import run_cli
+from pipeline.files import atomic_dir, write_json
+from pipeline.models import build_model
+from pipeline.split import read_split
+
+RUN_HANDOFF = "mlflow_run.json"  # in the reports folder, git-ignored and not a DVC output
+
+
+def model_examples(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
+    """Rows as model inputs: the target's readable name for target-aware models."""
+    name = params.target.name
+    return [{**row, "target": name if row.get("target") == params.target.id else row.get("target")}
+            for row in rows]
+
+
+def labeling_metrics(report: Path) -> dict[str, float]:
+    """Numeric figures of reports/labeling.json, flattened, for the MLflow run."""
+    if not report.is_file():
+        return {}
+    def walk(value: Any, prefix: str) -> dict[str, float]:
+        if isinstance(value, dict):
+            return {k: v for key, item in value.items() for k, v in walk(item, f"{prefix}.{key}").items()}
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {prefix: float(value)}
+        return {}
+    return walk(json.loads(report.read_text(encoding="utf-8")), "labeling")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(prog="python -m pipeline.train", description=__doc__.splitlines()[0]).parse_args(argv)
+    import mlflow
+
+    params = load_params()
+    root = project_root()
+    rows, summary = read_split(root / params.paths.processed / "split")
+    train = model_examples(rows["train"], params)
+    model = build_model(params.model, params.seed)
+    started = time.perf_counter()
+    model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
+    seconds = time.perf_counter() - started
+    with atomic_dir(root / params.paths.models / "candidate") as folder:
+        model.save(folder)
+    with tracking.start_run(params, root, run_name=params.model.name) as run:
+        mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train)),
+                            **labeling_metrics(root / params.paths.reports / "labeling.json")})
+        mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
+    write_json(root / params.paths.reports / RUN_HANDOFF, {"run_id": run.info.run_id})
+    print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))
