@@ -37,13 +37,60 @@ class PathsConfig(Section):
     reports: str = "reports"
 
 
+class LabelledDatasetConfig(Section):
+    """An already-labelled stance dataset (CSV/TSV/JSON Lines) and how its columns map to ours.
+
+    The label comes from `label_column` through `label_map`, or, for sets that publish
+    per-label probabilities instead, from the argmax of `label_score_columns`. The split comes
+    from the file it is in (`files`), or from `split_column` through `split_map`.
+    """
+
+    format: Literal["csv", "tsv", "json"] = "csv"
+    encoding: str = "utf-8"
+    files: dict[Literal["train", "validation", "test"], str] | None = None
+    file: str | None = None
+    split_column: str | None = None
+    split_map: dict[str, Literal["train", "validation", "test"]] = {}
+    text_column: str
+    label_column: str | None = None
+    label_score_columns: dict[Label, str] = {}
+    label_map: dict[str, Label] = {}
+    id_column: str | None = None
+    context_column: str | None = None
+    speaker_column: str | None = None
+    target_column: str | None = None
+    target: str | None = None
+    drop_unmapped_labels: bool = False
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> "LabelledDatasetConfig":
+        if (self.files is None) == (self.file is None):
+            raise ValueError("give either `files` (one per split) or `file` (with `split_column`)")
+        if self.file is not None and self.split_column is None:
+            raise ValueError("`file` needs `split_column` to tell train from test")
+        if (self.label_column is None) == (not self.label_score_columns):
+            raise ValueError("give either `label_column` (with `label_map`) or `label_score_columns`")
+        if self.target is None and self.target_column is None:
+            raise ValueError("give `target` (one question for the whole set) or `target_column`")
+        return self
+
+
 class CorpusConfig(Section):
-    """Where the articles come from and what to do with a file that cannot be read."""
+    """Where the data comes from: a folder of articles (`kind: articles`, the pipeline extracts
+    and labels their quotes) or an already-labelled stance dataset (`kind: labelled`)."""
 
     name: str
+    kind: Literal["articles", "labelled"] = "articles"
     path: str
     formats: list[Literal["txt", "md", "html", "jsonl"]] = ["txt", "md", "html", "jsonl"]
     on_error: Literal["fail", "skip"] = "fail"
+    labelled: LabelledDatasetConfig | None = None
+
+    @model_validator(mode="after")
+    def _labelled_needs_mapping(self) -> "CorpusConfig":
+        if (self.kind == "labelled") != (self.labelled is not None):
+            raise ValueError("`labelled` (the column and label mapping) goes with kind: labelled, and only with it")
+        return self
 
 
 class Actor(Section):
@@ -146,10 +193,11 @@ class LabelingConfig(Section):
 
 
 class SplitConfig(Section):
-    """The evaluation protocol: a held-out split by article, or cross-validation when the
-    corpus is too small for one (`auto` decides by the number of gold-labelled articles)."""
+    """The evaluation protocol: the dataset's own split (`given`, for pre-split labelled datasets),
+    a held-out split by article, or cross-validation when the corpus is too small for one.
+    `auto` takes `given` when the records carry a split, else decides by gold-labelled articles."""
 
-    protocol: Literal["auto", "holdout", "cross_validation"] = "auto"
+    protocol: Literal["auto", "given", "holdout", "cross_validation"] = "auto"
     test_size: float = Field(0.2, gt=0, lt=1)
     cv_folds: int = Field(5, ge=2)
     min_test_articles: int = Field(2, ge=1)

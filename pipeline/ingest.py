@@ -351,6 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = load_params()
     root = project_root()
+    if params.corpus.kind == "labelled" and args.corpus is None:
+        # An already-labelled dataset has no articles: the label stage reads it directly.
+        write_records(root / params.paths.interim / "articles.jsonl", [])
+        write_json(root / params.paths.reports / "ingest.json",
+                   {"articles": 0, "note": f"corpus {params.corpus.name!r} is an already-labelled dataset"})
+        print(f"ingest: {params.corpus.name} is an already-labelled dataset; no articles to ingest", file=sys.stderr)
+        return 0
     folder = args.corpus or root / params.corpus.path
     result = ingest_files(find_article_files(folder, params.corpus.formats), params.corpus.on_error)
     summary = summarise(result)

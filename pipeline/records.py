@@ -73,6 +73,7 @@ class LabelledQuote(Quote):
     label_source: Literal["gold", "weak"]
     confidence: float
     votes: dict[str, Label | None] = {}
+    split: Literal["train", "validation", "test"] | None = None  # set by datasets that come pre-split
 
 
 def normalise_text(text: str) -> str:

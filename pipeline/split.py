@@ -40,10 +40,26 @@ def gold_articles(quotes: list[LabelledQuote]) -> list[str]:
 
 
 def choose_protocol(quotes: list[LabelledQuote], config: SplitConfig) -> str:
-    """Hold out articles only when both sides can have several gold-labelled articles."""
+    """A dataset's own split when it has one; hold out articles only when both sides can
+    have several gold-labelled articles; else cross-validate."""
     if config.protocol != "auto":
         return config.protocol
+    if any(quote.split is not None for quote in quotes):
+        return "given"
     return "holdout" if len(gold_articles(quotes)) >= 2 * config.min_test_articles else "cross_validation"
+
+
+def given_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+    """The dataset's own train/test split (validation rows are kept out of both, for tuning)."""
+    missing = sum(quote.split is None for quote in quotes)
+    if missing:
+        raise PipelineError(f"split.protocol=given, but {missing} quotes carry no split", field="split.protocol")
+    train = [q for q in quotes if q.split == "train"]
+    test = [q for q in quotes if q.split == "test" and q.label_source == "gold"]
+    if not train or not test:
+        raise PipelineError(f"the dataset's split gives {len(train)} training and {len(test)} gold test rows; "
+                            "both are needed", field="split.protocol")
+    return SplitPlan("given", train, test, [WEAK_ONLY_FOLD] * len(train), 1)
 
 
 def holdout_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
@@ -97,9 +113,8 @@ def cross_validation_split(quotes: list[LabelledQuote], config: SplitConfig, see
 def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
     if not quotes:
         raise PipelineError("no labelled quotes to split")
-    protocol = choose_protocol(quotes, config)
-    split = holdout_split if protocol == "holdout" else cross_validation_split
-    return split(quotes, config, seed)
+    split = {"given": given_split, "holdout": holdout_split, "cross_validation": cross_validation_split}
+    return split[choose_protocol(quotes, config)](quotes, config, seed)
 
 
 def quote_row(quote: LabelledQuote) -> dict[str, Any]:
