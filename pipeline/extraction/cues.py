@@ -21,8 +21,19 @@ believe think feel expect fear hope know worry doubt wonder suspect consider ass
 realise recognize recognise acknowledge predict anticipate figure guess imagine reckon sense trust
 """.split())
 
+# Polls, studies and documents "show" and "find" things: PolNeAR counts them as sources.
+EVIDENCE_VERBS = frozenset("show find learn".split())
+
 # "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
 NAMING_VERBS = frozenset("call describe label brand dub term".split())
+
+# Verbs of judging and citing: a report only when their object carries a quotation
+# ("blasted Clinton as a 'disgrace'", "chanted 'What curfew?'").
+ATTITUDE_VERBS = frozenset("""
+blast slam attack criticize criticise praise cite reference chant exhort encourage liken compare dismiss mock
+accuse condemn denounce defend endorse back support oppose reject welcome applaud hail question challenge
+demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud
+""".split())
 
 # Verbs whose infinitive complement is the content: "vowed to build a wall".
 INTENTION_VERBS = frozenset("vow promise pledge threaten urge ask refuse".split())
@@ -38,7 +49,7 @@ ceo founder officer deputy lawmaker congressman congresswoman legislator politic
 pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
 """.split())
 
-CUE_VERBS = SPEECH_VERBS | THOUGHT_VERBS
+CUE_VERBS = SPEECH_VERBS | THOUGHT_VERBS | EVIDENCE_VERBS
 
 
 def is_cue_lemma(lemma: str, extra: frozenset[str] = frozenset()) -> bool:

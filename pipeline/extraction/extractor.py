@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from pipeline.extraction.cues import SPEECH_VERBS
-from pipeline.extraction.frames import CueFrame, find_cue_frames
+from pipeline.extraction.nlp import sentence_of_token
+from pipeline.extraction.frames import CueFrame, dash_attribution_frames, find_cue_frames, speaker_label_frames
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -110,24 +111,31 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
 
 def sentence_of(doc: Doc, char: int) -> Span | None:
     span = doc.char_span(char, char + 1, alignment_mode="expand")
-    return span[0].sent if span is not None and len(span) else None
+    return sentence_of_token(span[0]) if span is not None and len(span) else None
 
 
-def cue_for_span(doc: Doc, span: QuoteSpan, frames: list[CueFrame]) -> CueFrame | None:
-    """A speaking frame outside the quotation, in a sentence it touches or the one right after."""
+def cue_for_span(doc: Doc, text: str, span: QuoteSpan, frames: list[CueFrame],
+                 quoting: set[int]) -> CueFrame | None:
+    """A speaking frame outside the quotation, in a sentence it touches, the one right after, or
+    the one before when that ends in a colon or comma, that governs no other content or already introduced a direct quote ('"A," he said, "B."')."""
     first, last = sentence_of(doc, span.start), sentence_of(doc, max(span.start, span.end - 1))
     if first is None or last is None:
         return None
     sentence_starts = {first.start, last.start}
     if last.end < len(doc):
-        following = doc[last.end].sent
-        between = doc.text[span.end:following.start_char]
+        following = sentence_of_token(doc[last.end])
+        between = text[span.end:following.start_char]
         if "\n" not in between:
             sentence_starts.add(following.start)
+    if first.start > 0:
+        # 'She continued, | "..."' and 'Trump said: "..."', even across a paragraph break
+        preceding = sentence_of_token(doc[first.start - 1])
+        if text[preceding.start_char:span.start].rstrip(QUOTE_CHARS + " \n").endswith((":", ",")):
+            sentence_starts.add(preceding.start)
     nearby = [frame for frame in frames
-              if frame.speaker is not None and frame.cue.sent.start in sentence_starts
+              if frame.speaker is not None and sentence_of_token(frame.cue).start in sentence_starts
               and not (span.start <= frame.cue.idx < span.end)
-              and (frame.content is None or overlapping([span], *frame.content))]
+              and (frame.content is None or id(frame) in quoting or overlapping([span], *frame.content))]
     if not nearby:
         return None
     return min(nearby, key=lambda frame: min(abs(frame.cue.idx - span.end), abs(frame.cue.idx - span.start)))
@@ -137,16 +145,16 @@ def paragraph_index(paragraphs: list[tuple[int, int]], char: int) -> int:
     return next((index for index, (start, end) in enumerate(paragraphs) if start <= char < end), -1)
 
 
-def span_candidates(doc: Doc, spans: list[QuoteSpan], frames: list[CueFrame], used: set[QuoteSpan],
+def span_candidates(doc: Doc, text: str, spans: list[QuoteSpan], frames: list[CueFrame], used: set[QuoteSpan],
                     claimed: list[Candidate]) -> list[Candidate]:
     """Step 4: quotations no frame claimed, attributed by position."""
-    text = doc.text
     paragraphs = paragraph_ranges(text)
     candidates: list[Candidate] = []
+    quoting = {id(candidate.frame) for candidate in claimed if candidate.kind == "direct"}
     for span in spans:
         if span in used or len(text[span.start:span.end].split()) < MIN_UNCUED_QUOTE_WORDS:
             continue
-        frame = cue_for_span(doc, span, frames)
+        frame = cue_for_span(doc, text, span, frames, quoting)
         if frame is None:
             frame = continued_frame(span, claimed + candidates, paragraphs, text)
         if frame is not None:
@@ -183,17 +191,18 @@ def trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def context_sentence(doc: Doc, start: int, end: int, frame: CueFrame) -> str:
-    """The sentences from the quote and its cue, as one string."""
+def context_sentence(doc: Doc, text: str, start: int, end: int, frame: CueFrame) -> str:
+    """The sentences from the quote and its cue, as one string (`text` is doc.text, built once:
+    spaCy rebuilds it on every access)."""
     first = min(start, frame.cue.idx)
     last = max(end, frame.cue.idx + len(frame.cue.text))
     begin, finish = sentence_of(doc, first), sentence_of(doc, max(first, last - 1))
     if begin is None or finish is None:
-        return doc.text[start:end]
+        return text[start:end]
     end_char = finish.end_char
-    while end_char < len(doc.text) and doc.text[end_char] in QUOTE_CHARS:
+    while end_char < len(text) and text[end_char] in QUOTE_CHARS:
         end_char += 1  # spaCy can leave a closing mark after the final period on its own
-    return doc.text[begin.start_char:end_char].strip()
+    return text[begin.start_char:end_char].strip()
 
 
 def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = frozenset(),
@@ -201,18 +210,22 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     """All reported statements in a parsed article body, in text order, one per id."""
     text = doc.text
     spans = find_quote_spans(text, max_quote_chars)
-    frames = [frame for frame in find_cue_frames(doc, extra_cues) if not inside_closed_quote(frame.cue.idx, spans)]
+    paragraphs = paragraph_ranges(text)
+    closed = [(span.start, span.end) for span in spans if span.closed]
+    frames = sorted(find_cue_frames(doc, extra_cues) + speaker_label_frames(doc, paragraphs)
+                    + dash_attribution_frames(doc, text, closed), key=lambda frame: frame.cue.i)
+    frames = [frame for frame in frames if not inside_closed_quote(frame.cue.idx, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)
-    candidates += span_candidates(doc, spans, frames, used, candidates)
+    candidates += span_candidates(doc, text, spans, frames, used, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
-    resolver = SpeakerResolver(doc, PersonRegistry(doc))
+    resolver = SpeakerResolver(doc, text, PersonRegistry(doc))
     quotes: dict[str, Quote] = {}
     for candidate in candidates:
         start, end = trim(text, candidate.start, candidate.end)
         if _alnum(text[start:end]) == 0:
             continue
-        speaker = resolver.resolve(candidate.frame.speaker)
+        speaker = resolver.resolve(candidate.frame.speaker, candidate.frame.speaker_span)
         quote_text = text[start:end]
         identifier = quote_id(article_id, quote_text)
         if identifier in quotes:
@@ -221,5 +234,5 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
             id=identifier, article_id=article_id, text=quote_text, kind=candidate.kind,
             cue=candidate.frame.cue_text, speaker=speaker.name, speaker_mention=speaker.mention,
             speaker_role=speaker.role, start=start, end=end,
-            sentence=context_sentence(doc, start, end, candidate.frame))
+            sentence=context_sentence(doc, text, start, end, candidate.frame))
     return list(quotes.values())

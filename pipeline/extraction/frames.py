@@ -11,11 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from spacy.tokens import Doc, Token
+import re
 
-from pipeline.extraction.cues import INTENTION_VERBS, NAMING_VERBS, is_cue_lemma
+from spacy.tokens import Doc, Span, Token
 
-ContentShape = Literal["clause", "naming", "intention", "according", "none"]
+from pipeline.extraction.nlp import sentence_of_token
+from pipeline.extraction.cues import ATTITUDE_VERBS, INTENTION_VERBS, NAMING_VERBS, is_cue_lemma
+
+ContentShape = Literal["clause", "naming", "intention", "according", "label", "none"]
+SPEAKER_LABEL_WORDS = 5
+DASH_AFTER_QUOTE = re.compile(r"[\s,]*[\u2015\u2014\u2013]\s*")
 SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl")
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
@@ -32,6 +37,7 @@ class CueFrame:
     speaker_inherited: bool
     content: tuple[int, int] | None
     shape: ContentShape
+    speaker_span: Span | None = None  # set when a pattern, not the parse, found the speaker's words
 
 
 def antecedent_of_relative(token: Token) -> Token:
@@ -82,21 +88,33 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             objects = [child for child in children if child.dep_ == "dobj" and child.i < predicates[0].i]
             first = objects[0].left_edge if objects else predicates[0].left_edge
             return token_range(first, predicates[0].right_edge), "naming"
-        # 'called the talk of a referendum "unacceptable"': the quoted word parses inside the object
-        for child in children:
-            if child.dep_ == "dobj" and any(token.text in QUOTE_MARKS for token in child.subtree):
-                last = child.right_edge
-                return token_range(child.left_edge, last), "naming"
+    # 'called the talk of a referendum "unacceptable"', 'blasted Clinton as a "disgrace"':
+    # a quotation inside the object (and its "as ..." predicate) is what was said
+    for child in children:
+        if child.dep_ in ("dobj", "attr") and any(token.text in QUOTE_MARKS for token in child.subtree):
+            last = child.right_edge
+            for other in children:
+                if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to")):
+                    last = max(last, other.right_edge, key=lambda token: token.i)
+            return token_range(child.left_edge, last), "naming"
     if lemma in INTENTION_VERBS:
         for child in children:
             if child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):
                 return token_range(child.left_edge, child.right_edge), "intention"
     if cue.dep_ == "parataxis" and cue.head.i != cue.i:
+        # 'X, Mr. Obama noted, Y' and 'X, he said': the clause around the cue, its longer side
         head = cue.head
         inside = {token.i for token in cue.subtree}
-        before = [token for token in head.subtree if token.i < cue.left_edge.i and token.i not in inside]
-        if before and before[-1].i < cue.i:
-            return token_range(before[0], before[-1]), "clause"
+        words = [token for token in head.subtree if token.i not in inside and not token.is_space]
+        before = [token for token in words if token.i < cue.left_edge.i]
+        after = [token for token in words if token.i > cue.right_edge.i]
+        side = before if len(before) >= len(after) else after
+        while side and side[-1].is_punct and side[-1].text not in QUOTE_MARKS:
+            side.pop()
+        while side and side[0].is_punct and side[0].text not in QUOTE_MARKS:
+            side.pop(0)
+        if len(side) >= 3:
+            return token_range(side[0], side[-1]), "clause"
     return None, "none"
 
 
@@ -110,7 +128,7 @@ def according_to_frames(doc: Doc) -> list[CueFrame]:
         source = next((child for child in to.children if child.dep_ == "pobj"), None) if to else None
         if source is None:
             continue
-        sentence = token.sent
+        sentence = sentence_of_token(token)
         phrase_start, phrase_end = token.left_edge.i, max(token.right_edge.i, source.right_edge.i)
         before = [t for t in sentence if t.i < phrase_start and not (t.is_punct or t.is_space)]
         after = [t for t in sentence if t.i > phrase_end and not (t.is_punct or t.is_space)]
@@ -122,16 +140,67 @@ def according_to_frames(doc: Doc) -> list[CueFrame]:
     return frames
 
 
+def name_words(doc: Doc, start: int, limit: int) -> Span | None:
+    """The run of capitalised words starting at token `start` (at most `limit`), if any."""
+    end = start
+    while end < len(doc) and end - start < limit and (doc[end].pos_ == "PROPN" or doc[end].is_title
+                                                       or doc[end].is_upper) and doc[end].is_alpha:
+        end += 1
+    return doc[start:end] if end > start else None
+
+
+def speaker_label_frames(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[CueFrame]:
+    """'Pence: Gennifer Flowers Won't Be at Debate' and transcript lines 'WALLACE: ...': a short
+    capitalised name, a colon at the start of a paragraph, then what they said."""
+    frames = []
+    for start, end in paragraphs:
+        first = doc.char_span(start, end, alignment_mode="expand")
+        if first is None or len(first) < 4:
+            continue
+        index = first.start
+        while index < first.end and doc[index].is_punct and doc[index].text in QUOTE_MARKS:
+            index += 1
+        label = name_words(doc, index, SPEAKER_LABEL_WORDS)
+        if label is None or label.end >= first.end or doc[label.end].text != ":":
+            continue
+        words = [token for token in doc[label.end + 1:first.end] if not token.is_punct]
+        if len(words) < 3:
+            continue
+        content = (doc[label.end + 1].idx, end)
+        frames.append(CueFrame(doc[label.end], ":", label[-1], False, content, "label", label))
+    return frames
+
+
+def dash_attribution_frames(doc: Doc, text: str, quotes: list[tuple[int, int]]) -> list[CueFrame]:
+    """'"... our greatest shame." ― Sonya Herridge': a name after a dash right after the quotation."""
+    frames = []
+    for start, end in quotes:
+        dash = DASH_AFTER_QUOTE.match(text, end + 1)
+        if dash is None or dash.end() == end + 1 or not any(c in dash.group() for c in "\u2015\u2014\u2013"):
+            continue
+        after = doc.char_span(dash.end(), min(len(text), dash.end() + 1), alignment_mode="expand")
+        name = name_words(doc, after.start, SPEAKER_LABEL_WORDS) if after is not None and len(after) else None
+        if name is None:
+            continue
+        dash_token = doc.char_span(end + 1, dash.end(), alignment_mode="expand")
+        cue = next((token for token in dash_token if token.is_punct), name[0]) if dash_token else name[0]
+        frames.append(CueFrame(cue, cue.text, name[-1], False, (start, end), "clause", name))
+    return frames
+
+
 def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[CueFrame]:
     """Every reporting verb with its speaker and content, in document order."""
     frames = []
     for token in doc:
-        if token.pos_ not in ("VERB", "PROPN", "NOUN") or not is_cue_lemma(token.lemma_, extra_cues):
+        attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS
+        if token.pos_ not in ("VERB", "PROPN", "NOUN") or not (is_cue_lemma(token.lemma_, extra_cues) or attitude):
             continue
         if token.pos_ != "VERB" and not (token.dep_ == "ROOT" and token.is_title):
             continue  # headline-case "Says" is sometimes tagged a noun
-        speaker, inherited = subject_of(token)
         content, shape = content_of(token)
+        if attitude and shape != "naming" and not is_cue_lemma(token.lemma_, extra_cues):
+            continue
+        speaker, inherited = subject_of(token)
         cue_text = token.text
         particle = next((child for child in token.children if child.dep_ == "prt"), None)
         if particle is not None:

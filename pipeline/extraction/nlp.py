@@ -11,7 +11,7 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, Token
 
 from pipeline.errors import PipelineError
 
@@ -39,3 +39,22 @@ def load_nlp(model: str) -> Language:
         nlp.add_pipe("paragraph_sentences", before="parser")
     nlp.max_length = max(nlp.max_length, 5_000_000)
     return nlp
+
+
+def sentences(doc: Doc) -> tuple[list[Span], list[int]]:
+    """The doc's sentences and, per token, its sentence number; computed once per doc
+    (`Token.sent` walks the whole doc on every call)."""
+    cached = doc.user_data.get("sentence_index")
+    if cached is None:
+        spans = list(doc.sents)
+        of_token = [0] * len(doc)
+        for number, sentence in enumerate(spans):
+            for index in range(sentence.start, sentence.end):
+                of_token[index] = number
+        cached = doc.user_data["sentence_index"] = (spans, of_token)
+    return cached
+
+
+def sentence_of_token(token: Token) -> Span:
+    spans, of_token = sentences(token.doc)
+    return spans[of_token[token.i]]

@@ -42,20 +42,28 @@ def _opens_here(text: str, index: int) -> bool:
 
 
 def find_quote_spans(text: str, max_chars: int = 20000) -> list[QuoteSpan]:
-    """Every quoted span in `text`, in order, never crossing a paragraph break."""
+    """Every quoted span in `text`, in order, never crossing a paragraph break. Curly marks
+    nest ('"... what he calls "hell" than ..."' is one span); straight marks cannot."""
     spans: list[QuoteSpan] = []
     for para_start, para_end in paragraph_ranges(text):
         open_at: int | None = None
+        depth = 0
         for index in range(para_start, para_end):
             char = text[index]
+            if char in OPENING and open_at is not None and _opens_here(text, index):
+                depth += 1
+                continue
             if char in OPENING or (char == STRAIGHT and open_at is None and _opens_here(text, index)):
                 if open_at is None:
                     open_at = index + 1
                 continue
+            if char in CLOSING and depth > 0:
+                depth -= 1
+                continue
             if (char in CLOSING or char == STRAIGHT) and open_at is not None:
                 if index > open_at:
                     spans.append(QuoteSpan(open_at, index, True))
-                open_at = None
+                open_at, depth = None, 0
         if open_at is not None and 0 < para_end - open_at <= max_chars:
             spans.append(QuoteSpan(open_at, para_end, False))
     return spans

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.cues import ROLE_NOUNS
+from pipeline.extraction.nlp import sentence_of_token
 from pipeline.extraction.quote_marks import paragraph_ranges
 
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
@@ -200,18 +201,19 @@ class Speaker:
 class SpeakerResolver:
     """Resolve speaker head tokens in document order (pronouns look back at earlier speakers)."""
 
-    def __init__(self, doc: Doc, registry: PersonRegistry):
+    def __init__(self, doc: Doc, text: str, registry: PersonRegistry):
         self.doc = doc
+        self.text = text
         self.registry = registry
         self.speakers: list[tuple[int, Speaker]] = []
 
-    def resolve(self, head: Token) -> Speaker:
-        speaker = self._resolve(head)
+    def resolve(self, head: Token, mention: Span | None = None) -> Speaker:
+        """Who `head` (or the given mention, when a pattern found it) refers to."""
+        speaker = self._resolve(head, mention if mention is not None else mention_span(head))
         self.speakers.append((head.idx, speaker))
         return speaker
 
-    def _resolve(self, head: Token) -> Speaker:
-        mention = mention_span(head)
+    def _resolve(self, head: Token, mention: Span) -> Speaker:
         lower = head.lower_
         if head.pos_ == "PRON" or lower in PERSON_PRONOUNS | GROUP_PRONOUNS | UNRESOLVABLE_PRONOUNS:
             return self.resolve_pronoun(head, mention.text)
@@ -244,7 +246,7 @@ class SpeakerResolver:
             before = [m for m in self.registry.mentions if window <= m.at < head.idx]
             earlier_speakers = [(at, s.name) for at, s in self.speakers if s.is_person and s.name and at >= window]
             candidates = [(m.at, m.name, m.is_subject) for m in before] + [(at, n, True) for at, n in earlier_speakers]
-            sentence_start = head.sent.start_char
+            sentence_start = sentence_of_token(head).start_char
             subjects = [c for c in candidates if c[2]]
             in_sentence = [c for c in candidates if c[0] >= sentence_start]
             pool = in_sentence or subjects or candidates
@@ -269,7 +271,7 @@ class SpeakerResolver:
             best = max(holders, key=lambda person: (len(mention_words & person.role_words), -person.first_at))
             return Speaker(best.name, mention.text, mention.text, True)
         # news style: "The de facto speaker ... said ..." then, next paragraph, '"...," Valery Kvarchia said'
-        next_paragraph_end = next_paragraph_end_after(self.doc.text, mention.end_char)
+        next_paragraph_end = next_paragraph_end_after(self.text, mention.end_char)
         later = [person for person in self.registry.people.values()
                  if mention.end_char <= person.first_at < next_paragraph_end]
         if later:
