@@ -150,10 +150,10 @@ def name_words(doc: Doc, start: int, limit: int) -> Span | None:
 
 
 def speaker_label_frames(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[CueFrame]:
-    """'Pence: Gennifer Flowers Won't Be at Debate' and transcript lines 'WALLACE: ...': a short
-    capitalised name, a colon at the start of a paragraph, then what they said."""
+    """'Pence: Gennifer Flowers Won't Be at Debate' (a headline) and transcript lines 'WALLACE: ...'
+    (upper case): a short name, a colon at the start of a paragraph, then what they said."""
     frames = []
-    for start, end in paragraphs:
+    for number, (start, end) in enumerate(paragraphs):
         first = doc.char_span(start, end, alignment_mode="expand")
         if first is None or len(first) < 4:
             continue
@@ -163,6 +163,8 @@ def speaker_label_frames(doc: Doc, paragraphs: list[tuple[int, int]]) -> list[Cu
         label = name_words(doc, index, SPEAKER_LABEL_WORDS)
         if label is None or label.end >= first.end or doc[label.end].text != ":":
             continue
+        if number > 0 and not all(token.is_upper for token in label):
+            continue  # in the body only transcript labels ("WALLACE:"); "Kherson:" heads a section
         words = [token for token in doc[label.end + 1:first.end] if not token.is_punct]
         if len(words) < 3:
             continue
