@@ -18,7 +18,7 @@ from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.nlp import sentence_of_token
 from pipeline.extraction.frames import CueFrame, dash_attribution_frames, find_cue_frames, speaker_label_frames
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
-from pipeline.extraction.resolution import PersonRegistry, SpeakerResolver
+from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
 
 TRAILING = " \t\n,;:."
@@ -88,7 +88,7 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
     """Step 3: the content each frame governs, with its kind."""
     candidates = []
     for frame in frames:
-        if frame.content is None or frame.speaker is None:
+        if frame.content is None:
             continue
         content = cut_nested_frames(text, frame, frames)
         if content is None:
@@ -225,7 +225,8 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
         start, end = trim(text, candidate.start, candidate.end)
         if _alnum(text[start:end]) == 0:
             continue
-        speaker = resolver.resolve(candidate.frame.speaker, candidate.frame.speaker_span)
+        speaker = (resolver.resolve(candidate.frame.speaker, candidate.frame.speaker_span) if candidate.frame.speaker is not None
+                   else Speaker(None, None, None, False))
         quote_text = text[start:end]
         identifier = quote_id(article_id, quote_text)
         if identifier in quotes:

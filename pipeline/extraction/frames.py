@@ -91,11 +91,13 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     # 'called the talk of a referendum "unacceptable"', 'blasted Clinton as a "disgrace"':
     # a quotation inside the object (and its "as ..." predicate) is what was said
     for child in children:
-        if child.dep_ in ("dobj", "attr") and any(token.text in QUOTE_MARKS for token in child.subtree):
-            last = child.right_edge
-            for other in children:
-                if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to")):
-                    last = max(last, other.right_edge, key=lambda token: token.i)
+        if child.dep_ not in ("dobj", "attr"):
+            continue
+        last = child.right_edge
+        for other in children:
+            if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to")):
+                last = max(last, other.right_edge, key=lambda token: token.i)
+        if any(token.text in QUOTE_MARKS for token in cue.doc[child.left_edge.i:last.i + 1]):
             return token_range(child.left_edge, last), "naming"
     if lemma in INTENTION_VERBS:
         for child in children:
