@@ -36,8 +36,18 @@ accuse condemn denounce defend endorse back support oppose reject welcome applau
 demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud
 """.split())
 
+# Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
+REPORT_NOUNS = frozenset("""
+claim warning statement assertion argument belief promise pledge insistence suggestion accusation allegation
+charge contention view fear hope remark comment announcement prediction assurance admission denial notion
+position message report conclusion finding estimate concern complaint threat vow
+""".split())
+
+# Adjectives of conviction: "came away convinced that ...".
+CONVICTION_ADJECTIVES = frozenset("convinced sure confident certain worried concerned afraid hopeful aware".split())
+
 # Verbs whose infinitive complement is the content: "vowed to build a wall".
-INTENTION_VERBS = frozenset("vow promise pledge threaten urge ask refuse".split())
+INTENTION_VERBS = frozenset("vow promise pledge threaten urge ask refuse want plan intend seek decide hope expect aim".split())
 
 # Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
 # headed by one of these (and no name) is a description to resolve to a person.

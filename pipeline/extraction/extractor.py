@@ -86,14 +86,18 @@ def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tup
 def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
                      used: set[QuoteSpan]) -> list[Candidate]:
     """Step 3: the content each frame governs, with its kind."""
+    contents = {}
+    for frame in frames:
+        if frame.content is not None and (content := cut_nested_frames(text, frame, frames)) is not None:
+            contents[id(frame)] = content
     candidates = []
     for frame in frames:
-        if frame.content is None:
+        if id(frame) not in contents:
             continue
-        content = cut_nested_frames(text, frame, frames)
-        if content is None:
-            continue
-        start, end = content
+        start, end = contents[id(frame)]
+        if any(other_start <= frame.cue.idx < other_end for key, (other_start, other_end) in contents.items()
+               if key != id(frame)):
+            continue  # a report inside another report's content is part of what was said
         marked = overlapping(spans, start, end)
         if marked and frame.shape == "clause" and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
             for span in marked:

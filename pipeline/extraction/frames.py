@@ -16,7 +16,8 @@ import re
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.nlp import sentence_of_token
-from pipeline.extraction.cues import ATTITUDE_VERBS, INTENTION_VERBS, NAMING_VERBS, is_cue_lemma
+from pipeline.extraction.cues import (ATTITUDE_VERBS, CONVICTION_ADJECTIVES, INTENTION_VERBS, NAMING_VERBS,
+                                      REPORT_NOUNS, is_cue_lemma)
 
 ContentShape = Literal["clause", "naming", "intention", "according", "label", "none"]
 SPEAKER_LABEL_WORDS = 5
@@ -192,17 +193,46 @@ def dash_attribution_frames(doc: Doc, text: str, quotes: list[tuple[int, int]]) 
     return frames
 
 
+def clause_range(clause: Token) -> tuple[int, int]:
+    """A complement clause without its complementiser ('that')."""
+    first = clause.left_edge
+    while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):
+        first = first.nbor()
+    return token_range(first, clause.right_edge)
+
+
+def noun_and_adjective_frames(doc: Doc) -> list[CueFrame]:
+    """'his claim that ...', 'warnings from his attorney that ...', 'X is convinced that ...'."""
+    frames = []
+    for token in doc:
+        lemma = token.lemma_.lower()
+        clause = next((child for child in token.children if child.dep_ in ("acl", "ccomp")
+                       and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)), None)
+        if clause is None:
+            continue
+        if token.pos_ == "NOUN" and lemma in REPORT_NOUNS:
+            speaker = next((child for child in token.children if child.dep_ == "poss"), None)
+            if speaker is None:
+                by = next((child for child in token.children if child.dep_ == "prep" and child.lower_ in ("from", "by")), None)
+                speaker = next((child for child in by.children if child.dep_ == "pobj"), None) if by else None
+            frames.append(CueFrame(token, token.text, speaker, False, clause_range(clause), "clause"))
+        elif token.pos_ == "ADJ" and lemma in CONVICTION_ADJECTIVES:
+            speaker, inherited = subject_of(token.head) if token.dep_ in ("acomp", "oprd") else (None, False)
+            frames.append(CueFrame(token, token.text, speaker, inherited, clause_range(clause), "clause"))
+    return frames
+
+
 def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[CueFrame]:
     """Every reporting verb with its speaker and content, in document order."""
     frames = []
     for token in doc:
-        attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS
+        attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS
         if token.pos_ not in ("VERB", "PROPN", "NOUN") or not (is_cue_lemma(token.lemma_, extra_cues) or attitude):
             continue
         if token.pos_ != "VERB" and not (token.dep_ == "ROOT" and token.is_title):
             continue  # headline-case "Says" is sometimes tagged a noun
         content, shape = content_of(token)
-        if attitude and shape != "naming" and not is_cue_lemma(token.lemma_, extra_cues):
+        if attitude and shape not in ("naming", "intention") and not is_cue_lemma(token.lemma_, extra_cues):
             continue
         speaker, inherited = subject_of(token)
         cue_text = token.text
@@ -211,5 +241,6 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
             cue_text = f"{token.text} {particle.text}"
         frames.append(CueFrame(token, cue_text, speaker, inherited, content, shape))
     frames.extend(according_to_frames(doc))
+    frames.extend(noun_and_adjective_frames(doc))
     frames.sort(key=lambda frame: frame.cue.i)
     return frames
