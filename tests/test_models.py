@@ -203,6 +203,10 @@ def test_load_model_rejects_a_broken_folder(rows, labels, tmp_path):
     with pytest.raises(PipelineError, match="saved with labels") as error:
         load_model(folder)
     assert error.value.field == "labels"
+    (folder / MANIFEST_NAME).write_text(json.dumps({**manifest, "kind": "bert"}))
+    with pytest.raises(PipelineError, match="unknown model kind 'bert'") as error:
+        load_model(folder)
+    assert error.value.field == "kind"
     (folder / MANIFEST_NAME).write_text(json.dumps({**manifest, "kind": "tfidf_svm"}))
     with pytest.raises(PipelineError, match="model file missing"):
         load_model(folder)

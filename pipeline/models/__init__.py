@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipeline.config import ModelConfig
 from pipeline.errors import PipelineError
-from pipeline.models.base import LABELS, StanceModel, build_input, read_manifest
+from pipeline.models.base import LABELS, MANIFEST_NAME, StanceModel, build_input, read_manifest
 from pipeline.models.embedding import EmbeddingLogregModel
 from pipeline.models.finetune import FinetuneModel
 from pipeline.models.majority import MajorityModel
@@ -43,4 +43,8 @@ def build_model(config: ModelConfig, seed: int) -> StanceModel:
 
 def load_model(directory: str | Path) -> StanceModel:
     """Load a saved model folder of any kind, as named in its `stance_model.json`."""
-    return model_kind(read_manifest(directory)["kind"]).load(directory)
+    kind = read_manifest(directory)["kind"]
+    if kind not in MODEL_KINDS:
+        raise PipelineError(f"unknown model kind {kind!r}: this code knows {', '.join(MODEL_KINDS)}",
+                            path=Path(directory) / MANIFEST_NAME, field="kind")
+    return MODEL_KINDS[kind].load(directory)

@@ -49,13 +49,6 @@ def encode(encoder: Any, texts: list[str], batch_size: int, normalize: bool) -> 
                           convert_to_numpy=True)
 
 
-def logistic_head(C: float, class_weight: str | None, max_iter: int, seed: int) -> Any:
-    """The scikit-learn classifier put on top of sentence embeddings."""
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=C, class_weight=class_weight, max_iter=max_iter, random_state=seed)
-
-
 class EmbeddingHeadParams(ModelParams):
     """The encoder to read and the logistic-regression head on its embeddings."""
 
@@ -83,9 +76,12 @@ class EmbeddingLogregModel(StanceModel):
         return load_encoder(self.params.model_path or default_encoder_path(), self.params.max_seq_length)
 
     def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
+        from sklearn.linear_model import LogisticRegression
+
         require_two_labels(labels, self.kind)
         self.encoder = self.fitted_encoder(self.texts(examples), labels)
-        head = logistic_head(self.params.C, self.params.class_weight, self.params.max_iter, self.seed)
+        head = LogisticRegression(C=self.params.C, class_weight=self.params.class_weight,
+                                  max_iter=self.params.max_iter, random_state=self.seed)
         self.head = head.fit(self.embed(examples), labels, sample_weight=weights)
 
     def _predict_proba(self, examples: list[Mapping[str, Any]]) -> np.ndarray:

@@ -3,7 +3,8 @@
 The right tool when labelled quotes are few: every pair of examples is a training signal.
 Only the encoder training differs from `embedding_logreg`; the head, prediction and the
 saved folder (encoder in safetensors, head in skops; SetFit's own save would pickle the
-head with joblib) are shared with it.
+head with joblib) are shared with it. Example weights reach the head; the contrastive pairs
+are unweighted (SetFit has no per-pair weights).
 """
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class SetfitModel(EmbeddingLogregModel):
                 show_progress_bar=show_progress(),
             )
             trainer = Trainer(model=SetFitModel(model_body=encoder), args=args)
-            trainer.st_trainer.args.disable_tqdm = not show_progress()  # SetFit does not pass its flag on
+            # SetFit does not pass these on to its sentence-transformers trainer.
+            trainer.st_trainer.args.disable_tqdm = not show_progress()
+            trainer.st_trainer.args.dataloader_pin_memory = False  # CPU only: pinning just warns
             trainer.train_embeddings(texts, labels.tolist(), args=args)
         return encoder
