@@ -99,3 +99,8 @@ def test_unknown_model_is_a_clear_error():
 
     with pytest.raises(PipelineError, match="spacy_model"):
         load_nlp("no_such_spacy_model_package")
+
+
+def test_report_without_a_source_keeps_speaker_null():
+    assert quotes("Title\n\nIt was reported that the count had been delayed.") == [
+        ("indirect", "the count had been delayed", None, None)]
