@@ -28,12 +28,13 @@ EVIDENCE_VERBS = frozenset("show find learn".split())
 # "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
 NAMING_VERBS = frozenset("call describe label brand dub term".split())
 
-# Verbs of judging and citing: a report only when their object carries a quotation
-# ("blasted Clinton as a 'disgrace'", "chanted 'What curfew?'").
+# Verbs of judging, citing and proposing: their object (with its "as ..." predicate) is the
+# content ("blasted Clinton as a 'disgrace'", "proposed a carbon tax"); PolNeAR counts these.
 ATTITUDE_VERBS = frozenset("""
 blast slam attack criticize criticise praise cite reference chant exhort encourage liken compare dismiss mock
 accuse condemn denounce defend endorse back support oppose reject welcome applaud hail question challenge
-demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud
+demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud blame propose mention
+echo discuss document disclose
 """.split())
 
 # Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
@@ -47,7 +48,9 @@ position message report conclusion finding estimate concern complaint threat vow
 CONVICTION_ADJECTIVES = frozenset("convinced sure confident certain worried concerned afraid hopeful aware".split())
 
 # Verbs whose infinitive complement is the content: "vowed to build a wall".
-INTENTION_VERBS = frozenset("vow promise pledge threaten urge ask refuse want plan intend seek decide hope expect aim".split())
+INTENTION_VERBS = frozenset("""
+vow promise pledge threaten urge ask refuse want plan intend seek decide hope expect aim decline agree offer
+""".split())
 
 # Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
 # headed by one of these (and no name) is a description to resolve to a person.

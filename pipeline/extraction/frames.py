@@ -89,8 +89,8 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             objects = [child for child in children if child.dep_ == "dobj" and child.i < predicates[0].i]
             first = objects[0].left_edge if objects else predicates[0].left_edge
             return token_range(first, predicates[0].right_edge), "naming"
-    # 'called the talk of a referendum "unacceptable"', 'blasted Clinton as a "disgrace"':
-    # a quotation inside the object (and its "as ..." predicate) is what was said
+    # 'called the talk of a referendum "unacceptable"', 'blasted Clinton as a "disgrace"': the
+    # object and its predicate are what was said, when quoted or after a verb of judging
     for child in children:
         if child.dep_ not in ("dobj", "attr"):
             continue
@@ -98,8 +98,13 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
         for other in children:
             if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to")):
                 last = max(last, other.right_edge, key=lambda token: token.i)
-        if any(token.text in QUOTE_MARKS for token in cue.doc[child.left_edge.i:last.i + 1]):
+        if lemma in ATTITUDE_VERBS or any(token.text in QUOTE_MARKS for token in cue.doc[child.left_edge.i:last.i + 1]):
             return token_range(child.left_edge, last), "naming"
+    if lemma == "call":  # "called for a ban"
+        for child in children:
+            if child.dep_ == "prep" and child.lower_ == "for" and any(g.dep_ == "pobj" for g in child.children):
+                pobj = next(g for g in child.children if g.dep_ == "pobj")
+                return token_range(pobj.left_edge, pobj.right_edge), "intention"
     if lemma in INTENTION_VERBS:
         for child in children:
             if child.dep_ == "xcomp" and child.pos_ in ("VERB", "AUX"):

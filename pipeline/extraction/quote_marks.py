@@ -53,7 +53,9 @@ def find_quote_spans(text: str, max_chars: int = 20000) -> list[QuoteSpan]:
             if char in OPENING and open_at is not None and _opens_here(text, index):
                 depth += 1
                 continue
-            if char in OPENING or (char == STRAIGHT and open_at is None and _opens_here(text, index)):
+            # a closing curly mark where a quotation starts (paragraph start, before a word) opens one
+            misused = char in CLOSING and index == para_start and index + 1 < para_end and text[index + 1].isalnum()
+            if char in OPENING or misused or (char == STRAIGHT and open_at is None and _opens_here(text, index)):
                 if open_at is None:
                     open_at = index + 1
                 continue
