@@ -104,3 +104,15 @@ def test_unknown_model_is_a_clear_error():
 def test_report_without_a_source_keeps_speaker_null():
     assert quotes("Title\n\nIt was reported that the count had been delayed.") == [
         ("indirect", "the count had been delayed", None, None)]
+
+
+def test_report_inside_an_open_quotation_belongs_to_the_quoted_speaker():
+    body = 'Title\n\nAnna Berg told reporters: "We will win. I think the result is clear.\n\nCounting goes on.'
+    assert [(kind, speaker) for kind, _, speaker, _ in quotes(body)] == [("direct", "Anna Berg")]
+
+
+def test_later_mentions_speak_in_the_role_last_written():
+    body = ("Title\n\nMayor Tom Reid opened the bridge.\n\n"
+            "Tom Reid, the party leader, said the election was fair.\n\n"
+            '"We won," Reid said.')
+    assert ("direct", "We won", "Tom Reid", "the party leader") in quotes(body)

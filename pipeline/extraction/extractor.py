@@ -54,8 +54,14 @@ def overlapping(spans: list[QuoteSpan], start: int, end: int) -> list[QuoteSpan]
     return [span for span in spans if span.start < end and span.end > start]
 
 
-def inside_closed_quote(index: int, spans: list[QuoteSpan]) -> bool:
-    return any(span.closed and span.start <= index < span.end for span in spans)
+def quoted_report(frame: CueFrame, spans: list[QuoteSpan]) -> bool:
+    """A report inside a quotation is part of what the quoted speaker said: its cue is inside
+    a closed quotation, or cue and speaker both are inside one left open."""
+    for span in spans:
+        if span.start <= frame.cue.idx < span.end:
+            if span.closed or frame.speaker is None or span.start <= frame.speaker.idx < span.end:
+                return True
+    return False
 
 
 def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tuple[int, int] | None:
@@ -218,7 +224,7 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     closed = [(span.start, span.end) for span in spans if span.closed]
     frames = sorted(find_cue_frames(doc, extra_cues) + speaker_label_frames(doc, paragraphs)
                     + dash_attribution_frames(doc, text, closed), key=lambda frame: frame.cue.i)
-    frames = [frame for frame in frames if not inside_closed_quote(frame.cue.idx, spans)]
+    frames = [frame for frame in frames if not quoted_report(frame, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)
     candidates += span_candidates(doc, text, spans, frames, used, candidates)

@@ -37,15 +37,16 @@ def mention_span(head: Token) -> Span:
     doc = head.doc
     start, end = head.left_edge.i, head.right_edge.i
     for child in head.children:
-        if child.dep_ in MENTION_CUTS or (child.dep_ == "punct" and child.i > head.i and child.text == "("):
+        when = child.dep_ in ("prep", "npadvmod") and any(t.ent_type_ in ("DATE", "TIME") for t in child.subtree)
+        if child.dep_ in MENTION_CUTS or when or (child.dep_ == "punct" and child.i > head.i and child.text == "("):
             if child.i > head.i:
                 end = min(end, child.left_edge.i - 1)
             else:
                 start = max(start, child.right_edge.i + 1)
     while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "\"“":
         start += 1
-    while end > start and (doc[end].is_punct or doc[end].is_space or doc[end].dep_ == "cc"):
-        end -= 1
+    while end > start and (doc[end].is_punct or doc[end].is_space or doc[end].dep_ in ("cc", "case")):
+        end -= 1  # also "Mr Marape's" (a possessive speaker) -> "Mr Marape"
     return doc[start:end + 1]
 
 
@@ -206,6 +207,11 @@ class SpeakerResolver:
         self.text = text
         self.registry = registry
         self.speakers: list[tuple[int, Speaker]] = []
+        self.spoken_roles: dict[str, str] = {}  # the role a person last spoke in, as written
+
+    def role_of(self, name: str) -> str | None:
+        """A later "he" or "Peskov" speaks in the role last written with the name (else the first seen)."""
+        return self.spoken_roles.get(name) or self.registry.role_of(name)
 
     def resolve(self, head: Token, mention: Span | None = None) -> Speaker:
         """Who `head` (or the given mention, when a pattern found it) refers to."""
@@ -231,8 +237,12 @@ class SpeakerResolver:
         role = role_span(mention, name)
         role_text = role.text if role is not None else None
         if full is not None:
-            return Speaker(full, mention.text, role_text or self.registry.role_of(full), True)
+            if role_text:
+                self.spoken_roles[full] = role_text
+            return Speaker(full, mention.text, role_text or self.role_of(full), True)
         if looks_like_person(name):
+            if role_text:
+                self.spoken_roles[clean_name(name)] = role_text
             return Speaker(clean_name(name), mention.text, role_text, True)
         # an organisation or place keeps its article: "the Kremlin", not "Kremlin"
         bare = mention.start == name.start - 1 and mention[0].dep_ == "det" and mention.end == name.end
@@ -252,7 +262,7 @@ class SpeakerResolver:
             pool = in_sentence or subjects or candidates
             if pool:
                 name = max(pool, key=lambda c: c[0])[1]
-                return Speaker(name, mention, self.registry.role_of(name), True)
+                return Speaker(name, mention, self.role_of(name), True)
         elif lower in GROUP_PRONOUNS:
             for at, speaker in reversed(self.speakers):
                 if at < head.idx - PARAGRAPH_WINDOW_CHARS:
