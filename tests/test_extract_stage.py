@@ -37,7 +37,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     write_records(tmp_path / "data/interim/articles.jsonl",
                   [*read_article_file(SEED_ARTICLE), article("Headline only", "headline")])
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
@@ -100,3 +100,10 @@ def test_unbalanced_quote_runs_to_paragraph_end():
     [quote] = quotes_of('Title\n\nAlex Smith said: "We will win this vote.\n\nThe count starts Monday.')
     assert quote.text == "We will win this vote"
     assert quote.speaker == "Alex Smith"
+
+
+def test_two_processes_give_the_same_quotes():
+    articles = [*read_article_file(SEED_ARTICLE), article('Title\n\n"We agree," Ana Pires said.', "b")]
+    one, _ = run(articles, ExtractConfig())
+    two, _ = run(articles, ExtractConfig(n_process=2, batch_size=1))
+    assert one == two and len(one) == 18
