@@ -112,10 +112,9 @@ class WeakOnlyModel(StanceModel):
     def _load_artifacts(self, directory: Path) -> None:
         from safetensors.numpy import load_file
 
-        try:
-            tables = load_file(str(directory / TABLES_FILE))
-            self.functions = json.loads((directory / FUNCTIONS_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError as error:
-            raise PipelineError("model file missing: the saved model folder is incomplete",
-                                path=error.filename) from None
+        for path in (directory / TABLES_FILE, directory / FUNCTIONS_FILE):
+            if not path.is_file():
+                raise PipelineError("model file missing: the saved model folder is incomplete", path=path)
+        tables = load_file(str(directory / TABLES_FILE))
+        self.functions = json.loads((directory / FUNCTIONS_FILE).read_text(encoding="utf-8"))
         self.conditional, self.prior = tables["conditional"], tables["prior"]
