@@ -52,15 +52,17 @@ def test_quoted_recall_counts_contents_with_quotation_marks():
     assert (summary["precision"], summary["recall"], summary["f1"]) == (0.5, 1.0, 0.667)
 
 
-def quote(start: int, end: int, cue: str = "said", mention: str = "he") -> Quote:
-    return Quote(id=f"{start}", article_id="a", text="t", kind="direct", cue=cue, speaker=None,
-                 speaker_mention=mention, speaker_role=None, start=start, end=end, sentence="t")
+def quote(text: str, start: int, end: int, sentence: str, cue: str = "said", mention: str = "he") -> Quote:
+    return Quote(id=f"{start}", article_id="a", text=text[start:end], kind="direct", cue=cue, speaker=None,
+                 speaker_mention=mention, speaker_role=None, start=start, end=end, sentence=sentence)
 
 
 def test_pieces_of_one_quotation_are_one_attribution():
-    text = '"A," he said. "B."\n\n"C," he said.'
-    merged = attribution_predictions([quote(1, 2), quote(15, 16), quote(21, 22)], text)
-    assert [(p.start, p.end) for p in merged] == [(1, 16), (21, 22)]
+    text = '"A," he said. "B."\n\n"C," he said. "D," he said.'
+    pieces = [quote(text, 1, 2, '"A," he said.'), quote(text, 15, 16, '"A," he said. "B."'),
+              quote(text, 21, 22, '"C," he said.'), quote(text, 35, 36, '"D," he said.')]
+    merged = attribution_predictions(pieces, text)
+    assert [(p.start, p.end) for p in merged] == [(1, 16), (21, 22), (35, 36)]
 
 
 @pytest.mark.slow

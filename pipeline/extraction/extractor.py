@@ -16,7 +16,8 @@ from spacy.tokens import Doc, Span
 
 from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.nlp import sentence_of_token
-from pipeline.extraction.frames import CueFrame, dash_attribution_frames, find_cue_frames, speaker_label_frames
+from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, dash_attribution_frames, find_cue_frames,
+                                        speaker_label_frames)
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -164,7 +165,7 @@ def span_candidates(doc: Doc, text: str, spans: list[QuoteSpan], frames: list[Cu
     for span in spans:
         if span in used or len(text[span.start:span.end].split()) < MIN_UNCUED_QUOTE_WORDS:
             continue
-        frame = cue_for_span(doc, text, span, frames, quoting)
+        frame = cue_for_span(doc, text, span, frames, quoting) or colon_introduced_frame(doc, text, span.start)
         if frame is None:
             frame = continued_frame(span, claimed + candidates, paragraphs, text)
         if frame is not None:

@@ -249,3 +249,22 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
     frames.extend(noun_and_adjective_frames(doc))
     frames.sort(key=lambda frame: frame.cue.i)
     return frames
+
+
+def colon_introduced_frame(doc: Doc, text: str, quote_start: int) -> CueFrame | None:
+    """'... then leaned in and boomed: "Let's defeat her."': the verb with a subject right
+    before a colon that opens the quotation speaks it, whatever the verb."""
+    before = text[:quote_start].rstrip(''.join(QUOTE_MARKS) + " \n")
+    if not before.endswith(":"):
+        return None
+    colon = doc.char_span(len(before) - 1, len(before), alignment_mode="expand")
+    if colon is None or not len(colon):
+        return None
+    sentence = sentence_of_token(colon[0])
+    for token in reversed(doc[sentence.start:colon[0].i]):
+        if token.pos_ == "VERB":
+            speaker, inherited = subject_of(token)
+            if speaker is not None:
+                return CueFrame(token, token.text, speaker, inherited, None, "none")
+            return None
+    return None

@@ -42,13 +42,16 @@ class Prediction:
 
 
 def attribution_predictions(quotes, text: str) -> list[Prediction]:
-    """One prediction per attribution, as PolNeAR annotates them: consecutive pieces of one
-    paragraph with the same cue and speaker mention ('"A," he said. "B."') are one
-    relation with a discontinuous content there."""
+    """One prediction per attribution, as PolNeAR annotates them: a piece that continues the
+    previous one in its paragraph after the same cue and speaker ('"A," he said. "B."') is
+    one relation with a discontinuous content there ('"A," she said. "B," she said.' is two)."""
     predictions: list[Prediction] = []
     previous = None
     for quote in sorted(quotes, key=lambda quote: quote.start):
-        same_relation = (previous is not None and (quote.cue, quote.speaker_mention) == (previous.cue, previous.speaker_mention)
+        at = quote.sentence.find(quote.text)
+        cue_before = quote.cue is not None and at > 0 and quote.cue in quote.sentence[:at]
+        same_relation = (previous is not None and cue_before
+                         and (quote.cue, quote.speaker_mention) == (previous.cue, previous.speaker_mention)
                          and "\n" not in text[predictions[-1].end:quote.start])
         if same_relation:
             predictions[-1] = Prediction(predictions[-1].start, quote.end, quote.speaker_mention)
