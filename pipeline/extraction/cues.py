@@ -13,7 +13,7 @@ promise recall remark reveal stress tweet urge vow complain indicate testify obs
 joke quip boast charge accuse pledge threaten caution conclude estimate agree disagree mention hint imply
 speculate reiterate repeat counter retort shout post signal demand answer lament concur brag muse
 tout insinuate clarify elaborate swear guarantee assure inform remind advise recount describe call label
-continue
+continue reason exclaim yell scream
 brand dub term
 """.split())
 

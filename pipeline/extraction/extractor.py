@@ -176,13 +176,15 @@ def span_candidates(doc: Doc, text: str, spans: list[QuoteSpan], frames: list[Cu
 
 def continued_frame(span: QuoteSpan, earlier: list[Candidate], paragraphs: list[tuple[int, int]],
                     text: str) -> CueFrame | None:
-    """A quotation with no cue of its own continues the nearest direct quote before it."""
-    before = [candidate for candidate in earlier if candidate.end <= span.start and candidate.kind == "direct"]
+    """A quotation with no cue of its own continues the nearest quote before it: within a
+    paragraph a direct one, and a paragraph that opens with it continues any report of the
+    paragraph before ('Carter said that ... || "That's because ...'")."""
+    before = [candidate for candidate in earlier if candidate.end <= span.start]
     if not before:
         return None
     previous = max(before, key=lambda candidate: candidate.end)
     here, there = paragraph_index(paragraphs, span.start), paragraph_index(paragraphs, previous.start)
-    if here - there > 1:
+    if here - there > 1 or (here == there and previous.kind != "direct"):
         return None
     # only whole-sentence quotations continue a speaker ("... ," he said. "Second sentence.")
     opening = text[max(0, span.start - 3):span.start]

@@ -96,7 +96,7 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             continue
         last = child.right_edge
         for other in children:
-            if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to")):
+            if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to", "of", "for")):
                 last = max(last, other.right_edge, key=lambda token: token.i)
         if lemma in ATTITUDE_VERBS or any(token.text in QUOTE_MARKS for token in cue.doc[child.left_edge.i:last.i + 1]):
             return token_range(child.left_edge, last), "naming"
@@ -237,7 +237,7 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
         if token.pos_ != "VERB" and not (token.dep_ == "ROOT" and token.is_title):
             continue  # headline-case "Says" is sometimes tagged a noun
         content, shape = content_of(token)
-        if attitude and shape not in ("naming", "intention") and not is_cue_lemma(token.lemma_, extra_cues):
+        if attitude and shape == "none" and not is_cue_lemma(token.lemma_, extra_cues):
             continue
         speaker, inherited = subject_of(token)
         cue_text = token.text
@@ -262,7 +262,7 @@ def colon_introduced_frame(doc: Doc, text: str, quote_start: int) -> CueFrame | 
         return None
     sentence = sentence_of_token(colon[0])
     for token in reversed(doc[sentence.start:colon[0].i]):
-        if token.pos_ == "VERB":
+        if token.pos_ == "VERB" and token.dep_ not in ("amod", "compound"):  # not "the following statement:"
             speaker, inherited = subject_of(token)
             if speaker is not None:
                 return CueFrame(token, token.text, speaker, inherited, None, "none")
