@@ -6,7 +6,6 @@ index marks "unnamed in text" has no name to find and is left out.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 

@@ -1,11 +1,14 @@
 """extract_quotes(doc) -> quotes: the named steps in order.
 
-1. quote-mark spans in the raw text (quote_marks.find_quote_spans)
-2. cue frames from the parse (frames.find_cue_frames), ignoring cues inside a quotation
+1. quotation-mark spans in the raw text (quote_marks.find_quote_spans)
+2. cue frames (frames.py): reporting verbs from the parse, "according to", report nouns,
+   headline and transcript labels ("Pence: ..."), dash attributions ('"..." - Name');
+   a frame inside a quotation belongs to the quoted speaker and is dropped
 3. each frame's content becomes a quote: direct when quotation marks cover the clause,
-   partial when they cover part of it, indirect otherwise
-4. quotation-mark spans no frame claimed: attributed to a cue in the same or the next
-   sentence, or continuing the previous quote of the same or previous paragraph
+   partial when they cover part of it, indirect otherwise; a report nested inside
+   another report's content is part of it, not a quote of its own
+4. quotation-mark spans no frame claimed: attributed to a cue in the same, next or
+   colon-ended previous sentence, or continuing the quote before it
 5. speakers resolved (resolution.SpeakerResolver) in document order
 """
 from __future__ import annotations

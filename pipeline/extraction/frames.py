@@ -1,10 +1,13 @@
-"""Cue frames: a reporting verb, the token heading its speaker, and its content clause.
+"""Cue frames: a report's cue, the token heading its speaker, and its content range.
 
-All rules read the dependency parse: the speaker is the verb's subject (inherited by
-"..., saying/adding that ..." from the verb they hang on, and taken from the noun a
-relative "which"/"who" stands for), the content is the clausal complement, the
-object-and-predicate of a naming verb ("called X 'Y'"), the infinitive of an intention
-verb, or the rest of the sentence around "according to X".
+From the dependency parse: the speaker is the verb's subject (inherited by "..., saying/
+adding that ..." from the verb they hang on, and taken from the noun a relative "which"/
+"who" stands for); the content is the clausal complement, the object-and-predicate of a
+naming or judging verb ("called X 'Y'", "blasted X as ..."), the infinitive of an
+intention verb, the clause around a parenthetical cue ("X, he noted, Y"), or the rest of
+the sentence around "according to X". From patterns: headline and transcript labels
+("Pence: ...", "WALLACE: ..."), a name after a dash closing a quotation, and any verb
+with a subject right before a colon that opens one.
 """
 from __future__ import annotations
 
@@ -22,7 +25,6 @@ from pipeline.extraction.cues import (ATTITUDE_VERBS, CONVICTION_ADJECTIVES, INT
 ContentShape = Literal["clause", "naming", "intention", "according", "label", "none"]
 SPEAKER_LABEL_WORDS = 5
 DASH_AFTER_QUOTE = re.compile(r"[\s,]*[\u2015\u2014\u2013]\s*")
-SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl")
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
