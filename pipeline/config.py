@@ -234,9 +234,12 @@ class Params(Section):
 
 
 def project_root() -> Path:
-    """The folder holding dvc.yaml: DVC_ROOT inside a stage, else the nearest one upward."""
-    if os.environ.get("DVC_ROOT"):
-        return Path(os.environ["DVC_ROOT"]).resolve()
+    """The nearest folder upward from the current one holding dvc.yaml.
+
+    Not DVC_ROOT: in a queued or --temp experiment DVC runs the stage inside a copy of the
+    project (.dvc/tmp/exps/...) but points DVC_ROOT at the original, so reading params or
+    writing outputs there would mix experiments.
+    """
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "dvc.yaml").is_file():

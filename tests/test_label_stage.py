@@ -90,7 +90,7 @@ def project(tmp_path, monkeypatch, make_quote):
     write_records(tmp_path / "data/interim/quotes.jsonl", quotes)
     write_annotations(tmp_path / "data/annotations/south_ossetia_referendum.csv",
                       [annotation_for(quotes[0], "oppose")])
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     return tmp_path
 
