@@ -1,6 +1,7 @@
 """The DVC pipeline end to end, in a fresh copy of the project (as a clean clone would be)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mlflow
 import pytest
 import yaml
 
@@ -18,9 +20,9 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-           "MLFLOW_TRACKING_URI": f"sqlite:///{cwd}/mlflow.db"}
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
     env.pop("DVC_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)  # the project's own default store is what is under test
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
@@ -65,6 +67,27 @@ def test_repro_runs_every_stage_on_the_committed_params(project):
         assert (project / metrics).is_file()
 
 
+def mlflow_runs(project: Path) -> list:
+    """The pipeline runs (train + evaluate) in the project's store, oldest first."""
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    experiment = client.get_experiment_by_name("stance-south_ossetia_referendum")
+    runs = client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"])
+    return [run for run in runs if "macro_f1" in run.data.metrics]
+
+
+def test_repro_logs_one_complete_mlflow_run(project):
+    [run] = mlflow_runs(project)
+    metrics = json.loads((project / "reports/metrics.json").read_text())
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    assert run.data.params["model.name"] == params["model"]["name"]
+    assert run.data.params["target.id"] == "south_ossetia_referendum"
+    assert run.data.metrics["macro_f1"] == pytest.approx(metrics["macro_f1"])
+    assert run.data.tags["git_commit"] and run.data.tags["data.data/processed/labelled.jsonl"]
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project}/mlflow.db")
+    assert {"evaluation/confusion.png", "evaluation/errors.csv", "evaluation/metrics.json"} <= {
+        artifact.path for artifact in client.list_artifacts(run.info.run_id, "evaluation")}
+
+
 def test_second_repro_is_a_no_op(project):
     again = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
     assert stages_run(again.stdout + again.stderr) == set()
@@ -85,7 +108,13 @@ def test_dvc_exp_run_applies_a_model_override(project):
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "after repro"], project)
     run(["git", "config", "user.name", "t"], project)
     run(["git", "config", "user.email", "t@t"], project)
+    before = len(mlflow_runs(project))
     run(["dvc", "exp", "run", "-S", "model=tfidf_svm"], project)
     params = yaml.safe_load((project / "params.yaml").read_text())
     assert params["model"]["name"] == "tfidf_svm"
-    assert "tfidf_svm" in run(["dvc", "exp", "show", "--csv"], project).stdout
+    shown = run(["dvc", "exp", "show", "--csv"], project).stdout
+    assert "tfidf_svm" in shown and "macro_f1" in shown.splitlines()[0]
+    runs = mlflow_runs(project)
+    assert len(runs) == before + 1
+    assert runs[-1].data.params["model.name"] == "tfidf_svm" and runs[-1].data.tags["dvc_exp_name"]
+    assert json.loads((project / "reports/metrics.json").read_text())["model"] == "tfidf_svm"
