@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +47,46 @@ def make_quote():
                      sentence=sentence if sentence is not None else text)
 
     return build
+
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    """Run a command as a user would in the project: the venv's bin first, quiet CI output."""
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
+    env.pop("DVC_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)  # the project's own default store is what is under test
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def pipeline_project(tmp_path_factory) -> Path:
+    """The committed and untracked-but-not-ignored files, in a new git repo, after one `make pipeline`.
+
+    Shared by the slow end-to-end, export and serving tests (the pipeline runs once per session);
+    `<project>.exported` keeps a copy of models/stance as the first run wrote it, for tests that
+    must not see what later tests do to the project.
+    """
+    copy = tmp_path_factory.mktemp("project")
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = REPO_ROOT / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    run(["git", "init", "-q"], copy)
+    run(["git", "add", "-A"], copy)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], copy)
+    first = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], copy)
+    copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
+    shutil.copytree(copy / "models" / "stance", exported_snapshot(copy))
+    return copy
+
+
+def exported_snapshot(project: Path) -> Path:
+    return project.with_name(project.name + ".exported")

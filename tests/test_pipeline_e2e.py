@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,20 +10,10 @@ import mlflow
 import pytest
 import yaml
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, run
 
 pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent
-
-
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
-    env.pop("DVC_ROOT", None)
-    env.pop("MLFLOW_TRACKING_URI", None)  # the project's own default store is what is under test
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
 
 
 def stages_run(output: str) -> set[str]:
@@ -41,22 +28,8 @@ def stages_using(section: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory) -> Path:
-    """The committed and untracked-but-not-ignored files, in a new git repo, after one `make pipeline`."""
-    copy = tmp_path_factory.mktemp("project")
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    run(["git", "init", "-q"], copy)
-    run(["git", "add", "-A"], copy)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], copy)
-    first = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], copy)
-    copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
-    return copy
+def project(pipeline_project) -> Path:
+    return pipeline_project
 
 
 def test_repro_runs_every_stage_on_the_committed_params(project):

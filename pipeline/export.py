@@ -1,0 +1,210 @@
+"""Export stage: models/candidate -> models/stance (an MLflow pyfunc) registered as `stance-<target id>`.
+
+The exported folder is self-contained: the classifier (skops / safetensors files), the target
+and labeling config it was trained with, and a copy of this package's code, so
+`mlflow.pyfunc.load_model("models/stance")` works in any Python with the dependencies, without
+the repo. The same model is logged into the pipeline's MLflow run and registered; the alias
+`champion` moves to the new version only when its macro-F1 beats the champion's on the same
+evaluation data, else the new version is the `candidate`. reports/export.json says why.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from pipeline import tracking
+from pipeline.config import Params, load_params, project_root
+from pipeline.errors import PipelineError, run_cli
+from pipeline.files import atomic_dir, write_json
+from pipeline.models import load_model
+from pipeline.serving.contract import REQUEST_FIELDS
+from pipeline.train import RUN_HANDOFF
+
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file copied: noise
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SERVING_CODE = PACKAGE_DIR / "serving" / "stance_model.py"
+CHAMPION, CANDIDATE = "champion", "candidate"
+# Always needed to load the pyfunc; a classifier's own libraries (torch, transformers, ...) are added.
+BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "pydantic", "omegaconf", "pyyaml", "scikit-learn", "skops")
+
+
+def registered_model_name(params: Params) -> str:
+    return f"stance-{params.target.id}"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How a model version was scored: champions are compared only on the same evaluation."""
+
+    macro_f1: float
+    protocol: str
+    data: str  # hash of the evaluated split
+
+    def tags(self) -> dict[str, str]:
+        return {"macro_f1": f"{self.macro_f1:.6f}", "eval_protocol": self.protocol, "eval_data": self.data}
+
+    @classmethod
+    def from_tags(cls, tags: dict[str, str]) -> Evaluation | None:
+        try:
+            return cls(float(tags["macro_f1"]), tags["eval_protocol"], tags["eval_data"])
+        except (KeyError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class AliasDecision:
+    alias: str
+    reason: str
+
+
+def choose_alias(new: Evaluation, champion_version: str | None, champion: Evaluation | None) -> AliasDecision:
+    """`champion` for the first version or one that beats the champion on the same evaluation."""
+    if champion_version is None:
+        return AliasDecision(CHAMPION, "no champion yet")
+    if champion is None:
+        return AliasDecision(CHAMPION, f"champion v{champion_version} has no recorded evaluation")
+    if (champion.protocol, champion.data) != (new.protocol, new.data):
+        return AliasDecision(CANDIDATE, f"not comparable with champion v{champion_version}: it was evaluated on "
+                                        f"other data ({champion.protocol}, {champion.data[:12]}); compare them on "
+                                        f"one evaluation and move the alias by hand")
+    if new.macro_f1 > champion.macro_f1:
+        return AliasDecision(CHAMPION, f"macro-F1 {new.macro_f1:.4f} beats champion v{champion_version}'s "
+                                       f"{champion.macro_f1:.4f}")
+    return AliasDecision(CANDIDATE, f"macro-F1 {new.macro_f1:.4f} does not beat champion v{champion_version}'s "
+                                    f"{champion.macro_f1:.4f}")
+
+
+def split_fingerprint(split_dir: Path) -> str:
+    """sha256 over the split folder's files (names and bytes): which evaluation data a score is on."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in split_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(split_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_example(rows: list[dict[str, Any]], target_name: str, size: int = 2) -> list[dict[str, str]]:
+    """A few evaluated quotes in the request shape, for the model's signature and docs."""
+    example = []
+    for row in rows[:size]:
+        request = {"text": row["text"], "context": row.get("sentence"), "speaker": row.get("speaker"),
+                   "speaker_role": row.get("speaker_role"), "target": target_name}
+        example.append({field: request[field] for field in REQUEST_FIELDS if request.get(field)})
+    return example
+
+
+def requirements(libraries: tuple[str, ...]) -> list[str]:
+    """Pinned requirements of the pyfunc: the base set plus the classifier's libraries."""
+    pinned = []
+    for name in dict.fromkeys([*BASE_REQUIREMENTS, *libraries]):
+        try:
+            pinned.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return pinned
+
+
+def copy_package(into: Path) -> Path:
+    """This package's code without caches, as the model's code_paths entry."""
+    return Path(shutil.copytree(PACKAGE_DIR, into / "pipeline",
+                                ignore=shutil.ignore_patterns("__pycache__", "*.pyc")))
+
+
+def model_files(params: Params, candidate: Path, staging: Path) -> dict[str, Any]:
+    """The arguments shared by save_model and log_model: code, artifacts, example, requirements."""
+    from pipeline.serving.stance_model import CLASSIFIER_ARTIFACT, TARGET_ARTIFACT
+
+    target_file = staging / "target.json"
+    target_file.write_text(json.dumps({"target": params.target.model_dump(mode="json"),
+                                       "labeling": params.labeling.model_dump(mode="json")},
+                                      indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    classifier = load_model(candidate)
+    return {"python_model": str(SERVING_CODE),
+            "artifacts": {CLASSIFIER_ARTIFACT: str(candidate), TARGET_ARTIFACT: str(target_file)},
+            "code_paths": [str(copy_package(staging))],
+            "pip_requirements": requirements(type(classifier).libraries),
+            "metadata": {"target": params.target.id, "model_kind": classifier.kind,
+                         "inputs": list(classifier.inputs)}}
+
+
+def save_exported(files: dict[str, Any], example: list[dict[str, str]], out: Path) -> None:
+    """Write the pyfunc folder `out` atomically (a failed export keeps the previous one)."""
+    import mlflow
+
+    with atomic_dir(out) as folder:
+        mlflow.pyfunc.save_model(path=str(folder), input_example=example, **files)
+
+
+def register(params: Params, root: Path, files: dict[str, Any], example: list[dict[str, str]],
+             evaluation: Evaluation, run_id: str | None) -> dict[str, Any]:
+    """Log the model into the pipeline's run (`run_id`, else a new one), register it, tag its
+    evaluation and set its alias."""
+    import mlflow
+
+    name = registered_model_name(params)
+    with tracking.start_run(params, root, run_name=params.model.name, run_id=run_id) as run:
+        info = mlflow.pyfunc.log_model(name="stance_model", input_example=example, registered_model_name=name,
+                                       **files)
+        client = mlflow.MlflowClient()
+        new_version = str(info.registered_model_version)
+        try:
+            current = client.get_model_version_by_alias(name, CHAMPION)
+            champion_version, champion = str(current.version), Evaluation.from_tags(current.tags)
+        except mlflow.exceptions.MlflowException:
+            champion_version, champion = None, None
+        decision = choose_alias(evaluation, champion_version, champion)
+        for key, value in {**evaluation.tags(), "alias_reason": decision.reason}.items():
+            client.set_model_version_tag(name, new_version, key, value)
+        client.set_registered_model_alias(name, decision.alias, new_version)
+        mlflow.set_tags({"registered_model": name, "registered_version": new_version, "alias": decision.alias})
+    return {"registered_model": name, "version": new_version, "alias": decision.alias, "reason": decision.reason,
+            "champion_before": champion_version, "model_uri": f"models:/{name}@{decision.alias}",
+            "run_id": run.info.run_id}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline.export", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-register", action="store_true", help="write models/stance only, skip the registry")
+    args = parser.parse_args(argv)
+    params = load_params()
+    root = project_root()
+    candidate = root / params.paths.models / "candidate"
+    metrics_path = root / params.paths.reports / "metrics.json"
+    if not metrics_path.is_file():
+        raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    split_dir = root / params.paths.processed / "split"
+    evaluation = Evaluation(float(metrics["macro_f1"]), str(metrics["protocol"]), split_fingerprint(split_dir))
+    from pipeline.split import read_split
+
+    rows, _ = read_split(split_dir)
+    example = input_example(rows["test"], params.target.name)
+    with tempfile.TemporaryDirectory(prefix="export-") as staging:
+        files = model_files(params, candidate, Path(staging))
+        save_exported(files, example, root / params.paths.models / "stance")
+        report = {"model": str(Path(params.paths.models) / "stance"), "model_kind": files["metadata"]["model_kind"],
+                  **asdict(evaluation)}
+        if not args.no_register:
+            handoff = root / params.paths.reports / RUN_HANDOFF
+            run_id = json.loads(handoff.read_text(encoding="utf-8"))["run_id"] if handoff.is_file() else None
+            report.update(register(params, root, files, example, evaluation, run_id))
+    write_json(root / params.paths.reports / "export.json", report)
+    where = (f"registered {report['registered_model']} v{report['version']} as {report['alias']} "
+             f"({report['reason']})" if "version" in report else "not registered")
+    print(f"export: {report['model']} ({report['model_kind']}, macro-F1 {evaluation.macro_f1:.3f}); {where}",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

@@ -1,0 +1,132 @@
+"""Export: the alias rule, the request contract, registering versions in a throwaway store, and the
+exported folder loading in a fresh Python elsewhere with the same predictions."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pytest
+
+from conftest import REPO_ROOT
+from pipeline.config import ModelConfig, load_params
+from pipeline.errors import PipelineError
+from pipeline.export import (CANDIDATE, CHAMPION, Evaluation, choose_alias, input_example, model_files, register,
+                             save_exported)
+from pipeline.models import build_model, load_model
+from pipeline.serving.contract import MAX_BATCH_ROWS, parse_requests
+
+EXAMPLES = [
+    ({"text": "We will hold the referendum on joining Russia", "speaker": "Anatoly Bibilov"}, "support"),
+    ({"text": "Unification with Russia is our strategic goal", "speaker": "Anatoly Bibilov"}, "support"),
+    ({"text": "Such a referendum is illegal and has no legal force", "speaker": "David Zalkaliani"}, "oppose"),
+    ({"text": "We will never recognize the results of this vote", "speaker": "Ned Price"}, "oppose"),
+    ({"text": "No legal steps have been taken on the matter", "speaker": "Dmitry Peskov"}, "neutral"),
+    ({"text": "There is no issue of Abkhazia joining Russia", "speaker": "Valery Kvarchia"}, "neutral"),
+]
+
+
+def test_alias_moves_only_for_a_better_score_on_the_same_evaluation():
+    same = dict(protocol="cross_validation", data="abc")
+    assert choose_alias(Evaluation(0.5, **same), None, None).alias == CHAMPION
+    assert choose_alias(Evaluation(0.6, **same), "1", Evaluation(0.5, **same)).alias == CHAMPION
+    tie = choose_alias(Evaluation(0.5, **same), "1", Evaluation(0.5, **same))
+    assert tie.alias == CANDIDATE and "does not beat champion v1's 0.5000" in tie.reason
+    other = choose_alias(Evaluation(0.9, "holdout", "xyz"), "3", Evaluation(0.5, **same))
+    assert other.alias == CANDIDATE and "not comparable with champion v3" in other.reason
+    assert choose_alias(Evaluation(0.1, **same), "2", None).alias == CHAMPION
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([{"speaker": "x"}], "row 0: text is required"),
+    ([{"text": "fine"}, {"text": 5}], "row 1: text input should be a valid string"),
+    ([{"text": "x", "mood": "happy"}], "row 0: mood is not a known field"),
+    ([{"text": "   "}], "row 0: text is empty"),
+    ([{"text": "x" * 20_001}], "row 0: text is longer than 20000 characters"),
+    (["just a string"], "row 0: expected an object"),
+    ([{"text": "x"}] * (MAX_BATCH_ROWS + 1), f"batch larger than {MAX_BATCH_ROWS} rows"),
+])
+def test_bad_requests_name_the_row_and_field(rows, message):
+    with pytest.raises(PipelineError, match=message):
+        parse_requests(rows)
+
+
+def test_table_cells_that_are_nan_count_as_absent():
+    [request] = parse_requests([{"text": "a quote", "speaker": float("nan"), "context": None}])
+    assert request.speaker is None and request.context is None
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small tfidf_logreg with speaker input, exported as the export stage does."""
+    folder = tmp_path_factory.mktemp("export")
+    model = build_model(ModelConfig(name="tfidf_logreg", inputs=["text", "speaker"]), seed=0)
+    model.fit([example for example, _ in EXAMPLES], [label for _, label in EXAMPLES])
+    model.save(folder / "candidate")
+    params = load_params(REPO_ROOT / "params.yaml")
+    staging = folder / "staging"
+    staging.mkdir()
+    files = model_files(params, folder / "candidate", staging)
+    example = input_example([{"text": e["text"], "speaker": e["speaker"]} for e, _ in EXAMPLES], params.target.name)
+    save_exported(files, example, folder / "stance")
+    return folder, params, files, example
+
+
+def test_exported_folder_holds_its_code_artifacts_and_signature(exported):
+    folder, _, files, _ = exported
+    stance = folder / "stance"
+    assert (stance / "code" / "pipeline" / "models" / "base.py").is_file()
+    assert not list((stance / "code").rglob("__pycache__"))
+    assert (stance / "artifacts" / "candidate" / "stance_model.json").is_file()
+    signature = mlflow.models.get_model_info(str(stance)).signature
+    inputs = signature.inputs.to_dict()[0]["properties"]
+    assert inputs["text"]["required"] is True
+    assert all(inputs[name]["required"] is False for name in ("context", "speaker", "speaker_role", "target"))
+    assert not any(path.suffix in (".pkl", ".pickle") for path in stance.rglob("*"))
+    assert any(requirement.startswith("skops==") for requirement in files["pip_requirements"])
+
+
+def test_loaded_in_a_fresh_python_elsewhere_it_predicts_the_same(exported, tmp_path):
+    folder, params, _, _ = exported
+    requests = [example for example, _ in EXAMPLES] + [{"text": "The date of the vote is not set"}]
+    in_memory = load_model(folder / "candidate").predict_proba(
+        [{**request, "target": params.target.name} for request in requests])
+    script = ("import json, sys, mlflow\n"
+              f"model = mlflow.pyfunc.load_model({str(folder / 'stance')!r})\n"
+              "requests = json.loads(sys.stdin.read())\n"
+              "out = [p.model_dump() for p in model.predict(requests)]\n"
+              "print(json.dumps({'predictions': out, 'code': sys.modules['pipeline'].__file__}))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                          input=json.dumps([{**r, "target": params.target.name} for r in requests]),
+                          env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path),
+                               "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["code"].startswith(str(folder / "stance" / "code")), "must run the model's own copy of the code"
+    scores = np.array([[p["scores"][label] for label in ("support", "oppose", "neutral")]
+                       for p in result["predictions"]])
+    np.testing.assert_allclose(scores, in_memory, atol=1e-6)
+    assert [p["label"] for p in result["predictions"]][:6] == [label for _, label in EXAMPLES]
+
+
+def test_registering_moves_champion_only_when_better(exported, tmp_path, monkeypatch):
+    folder, params, files, example = exported
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    same = dict(protocol="cross_validation", data="d1")
+    first = register(params, tmp_path, files, example, Evaluation(0.5, **same), run_id=None)
+    worse = register(params, tmp_path, files, example, Evaluation(0.4, **same), run_id=None)
+    better = register(params, tmp_path, files, example, Evaluation(0.7, **same), run_id=None)
+    assert [(r["version"], r["alias"]) for r in (first, worse, better)] == [
+        ("1", CHAMPION), ("2", CANDIDATE), ("3", CHAMPION)]
+    client = mlflow.MlflowClient()
+    name = first["registered_model"]
+    assert name == "stance-south_ossetia_referendum"
+    assert client.get_model_version_by_alias(name, CHAMPION).version == 3
+    assert client.get_model_version_by_alias(name, CANDIDATE).version == 2
+    assert "does not beat champion v1's 0.5000" in client.get_model_version(name, "2").tags["alias_reason"]
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+    assert loaded.predict([{"text": "We will never recognize the results of this vote",
+                            "speaker": "Ned Price"}])[0].label == "oppose"
