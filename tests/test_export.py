@@ -3,6 +3,7 @@ exported folder loading in a fresh Python elsewhere with the same predictions.""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,74 @@ def test_registering_moves_champion_only_when_better(exported, tmp_path, monkeyp
     loaded = mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
     assert loaded.predict([{"text": "We will never recognize the results of this vote",
                             "speaker": "Ned Price"}])[0].label == "oppose"
+
+
+def predict_lines(capsys, argv):
+    from pipeline.predict import main
+
+    assert main(argv) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_predict_text_and_jsonl(exported, tmp_path, capsys, monkeypatch):
+    folder = exported[0]
+    monkeypatch.chdir(tmp_path)  # outside any project: the model's own target applies
+    [one] = predict_lines(capsys, ["--text", "We will never recognize the results of this vote",
+                                   "--speaker", "Ned Price", "--model", str(folder / "stance")])
+    assert one["label"] == "oppose" and one["speaker"] == "Ned Price"
+    assert set(one["scores"]) == {"support", "oppose", "neutral"} and sum(one["scores"].values()) == pytest.approx(1)
+    batch = tmp_path / "quotes.jsonl"
+    batch.write_text("\n".join(json.dumps({**example, "article_id": "a"}) for example, _ in EXAMPLES) + "\n\n")
+    rows = predict_lines(capsys, ["--jsonl", str(batch), "--model", str(folder / "stance")])
+    assert [row["label"] for row in rows] == [label for _, label in EXAMPLES]
+    speakers = predict_lines(capsys, ["--jsonl", str(batch), "--by-speaker", "--model", str(folder / "stance")])
+    assert {row["speaker"]: row["label"] for row in speakers}["Anatoly Bibilov"] == "support"
+    assert [row["n_quotes"] for row in speakers if row["speaker"] == "Anatoly Bibilov"] == [2]
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"text": "fine"}\n{"text": \n', r"quotes.jsonl:2: not valid JSON"),
+    ('{"speaker": "x"}\n', r"quotes.jsonl:1 \[text\]: missing or empty text"),
+    ('["a list"]\n', r"quotes.jsonl:1: expected one JSON object per line"),
+])
+def test_predict_bad_jsonl_is_one_clear_error(exported, tmp_path, capsys, content, message):
+    from pipeline.errors import run_cli
+    from pipeline.predict import main
+
+    batch = tmp_path / "quotes.jsonl"
+    batch.write_text(content)
+    assert run_cli(main, ["--jsonl", str(batch), "--model", str(exported[0] / "stance")]) == 2
+    captured = capsys.readouterr()
+    assert re.search(message, captured.err) and captured.out == ""
+
+
+def test_predict_with_a_missing_model_or_target_says_so(tmp_path, capsys, monkeypatch):
+    from pipeline.errors import run_cli
+    from pipeline.predict import load_target, main
+
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(main, ["--text", "x", "--model", str(tmp_path / "nowhere")]) == 2
+    assert "[--model]: no exported model here (no MLmodel file)" in capsys.readouterr().err
+    monkeypatch.chdir(REPO_ROOT)
+    with pytest.raises(PipelineError, match="unknown target 'atlantis': choose one of .*south_ossetia_referendum"):
+        load_target("atlantis")
+    assert load_target("south_ossetia_referendum").id == "south_ossetia_referendum"
+
+
+def test_speaker_stance_prefers_a_stated_side_over_neutral_talk():
+    from pipeline.predict import by_speaker, speaker_stance
+
+    def quote(label, speaker="A", **scores):
+        base = {"support": 0.1, "oppose": 0.1, "neutral": 0.8} if label == "neutral" else \
+            {"support": 0.8 if label == "support" else 0.1, "oppose": 0.8 if label == "oppose" else 0.1,
+             "neutral": 0.1}
+        return {"article_id": "a", "speaker": speaker, "speaker_role": None, "quote": label, "label": label,
+                "scores": {**base, **scores}}
+
+    assert speaker_stance([quote("neutral"), quote("neutral"), quote("support")])[0] == "support"
+    assert speaker_stance([quote("neutral"), quote("neutral")])[0] == "neutral"
+    assert speaker_stance([quote("support"), quote("oppose"), quote("oppose")])[0] == "oppose"
+    assert speaker_stance([quote("support", support=0.9), quote("oppose", oppose=0.6)])[0] == "support"
+    grouped = by_speaker([quote("oppose", "B"), quote("neutral", "A"), quote("oppose", "B")])
+    assert [(row["speaker"], row["label"], row["n_quotes"]) for row in grouped] == [("B", "oppose", 2),
+                                                                                 ("A", "neutral", 1)]
