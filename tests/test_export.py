@@ -202,3 +202,17 @@ def test_speaker_stance_prefers_a_stated_side_over_neutral_talk():
     grouped = by_speaker([quote("oppose", "B"), quote("neutral", "A"), quote("oppose", "B")])
     assert [(row["speaker"], row["label"], row["n_quotes"]) for row in grouped] == [("B", "oppose", 2),
                                                                                  ("A", "neutral", 1)]
+
+
+def test_predict_overhead_bench_runs_on_a_tiny_slice(exported, shared, capsys):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("predict_overhead", REPO_ROOT / "bench" / "predict_overhead.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--model", str(exported[0] / "stance"), "--articles", "1", "--singles", "4",
+                       "--batch-size", "10", "--repeats", "2"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("model kind: tfidf_logreg") and "batches of 10" in table[0]
+    assert [line.split()[0] for line in table[2:4]] == ["bare", "exported"]
+    assert table[2].split()[-3:] == ["1.00", "1.00", "1.00"]
