@@ -43,6 +43,21 @@ def test_label_model_follows_agreeing_votes_and_defaults_without_votes(params):
     assert min(weak.confidences[:3]) > 0.5
 
 
+def test_label_model_never_picks_a_label_no_function_voted_for(params):
+    """On a handful of quotes Snorkel's fit can settle on a permutation of the labels: unrestricted,
+    it calls the first three quotes (every vote 'oppose') neutral with probability ~0.9."""
+    matrix = np.array([[ABSTAIN, 1, ABSTAIN, 1, ABSTAIN, 1, 1, ABSTAIN],
+                       [ABSTAIN, 1, ABSTAIN, ABSTAIN, ABSTAIN, 1, 1, 0],
+                       [ABSTAIN, 1, ABSTAIN, ABSTAIN, ABSTAIN, 1, 1, ABSTAIN],
+                       [1, ABSTAIN, ABSTAIN, ABSTAIN, ABSTAIN, 1, 1, 1],
+                       [ABSTAIN, ABSTAIN, ABSTAIN, ABSTAIN, ABSTAIN, 1, 1, ABSTAIN],
+                       [0, ABSTAIN, ABSTAIN, ABSTAIN, ABSTAIN, 0, 0, 1]])
+    weak = combine_votes(matrix, params.labeling)
+    assert weak.labels == ["oppose", "oppose", "oppose", "oppose", "oppose", "support"]
+    assert weak.confidences[0] == pytest.approx(1.0)          # the only label cast keeps all the mass
+    assert 0.5 < weak.confidences[1] < 1.0                    # oppose against one 'support' vote
+
+
 def test_function_report_counts_coverage_conflicts_and_gold_accuracy(make_quote):
     quotes = [make_quote("a"), make_quote("b"), make_quote("c")]
     says_support = per_quote("always_support", lambda quote: "support")

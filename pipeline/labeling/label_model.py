@@ -2,6 +2,7 @@
 estimated accuracies (learned from their agreements, without gold), and LFAnalysis describes them."""
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,10 +43,14 @@ class WeakLabels:
 def combine_votes(matrix: np.ndarray, cfg: LabelingConfig) -> WeakLabels:
     """Fit Snorkel's LabelModel on the votes and take its most probable label per quote.
 
-    Where the model cannot tell the labels apart (a tie, as happens on tiny corpora where a
-    function only ever votes one way), Snorkel's majority voter decides among the votes cast.
-    A quote no function voted on gets `cfg.default_label`. Confidence is always the label
-    model's own probability, so such quotes stay at the bottom of the review queue's certainty.
+    The model's probabilities are restricted to the labels some function voted for on that quote
+    (and renormalised): on a small corpus its fit can settle on a permutation of the labels and
+    call a quote that every voting function called "oppose" neutral or support, which no reading
+    of the votes supports; where it had put most of its mass on uncast labels, the vote shares
+    stand in for its probabilities. Where the remaining labels tie (as happens on tiny corpora
+    where a function only ever votes one way), Snorkel's majority voter decides among the votes
+    cast. A quote no function voted on gets `cfg.default_label`. Confidence is that
+    (restricted) probability, so unvoted quotes stay at the bottom of the review queue's certainty.
     """
     n_quotes = matrix.shape[0]
     voted = (matrix != ABSTAIN).any(axis=1) if matrix.size else np.zeros(n_quotes, dtype=bool)
@@ -55,11 +60,11 @@ def combine_votes(matrix: np.ndarray, cfg: LabelingConfig) -> WeakLabels:
         from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 
         model = LabelModel(cardinality=len(LABELS), verbose=False, device="cpu")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _one_thread():
             warnings.simplefilter("ignore", FutureWarning)
             model.fit(matrix[voted], n_epochs=cfg.label_model_epochs, lr=cfg.label_model_lr,
                       seed=cfg.seed, progress_bar=False)
-            probabilities[voted] = model.predict_proba(matrix[voted])
+            probabilities[voted] = _restrict_to_votes(model.predict_proba(matrix[voted]), matrix[voted])
         majority[voted] = MajorityLabelVoter(cardinality=len(LABELS)).predict(matrix[voted],
                                                                                tie_break_policy="abstain")
     labels: list[Label] = []
@@ -70,6 +75,31 @@ def combine_votes(matrix: np.ndarray, cfg: LabelingConfig) -> WeakLabels:
         else:
             labels.append(LABELS[majority_id] if majority_id != ABSTAIN else cfg.default_label)
     return WeakLabels(labels, [round(float(np.max(row)), 4) for row in probabilities])
+
+
+def _restrict_to_votes(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Each row's probabilities over only the labels cast in that row, renormalised; where the
+    model put less than half its mass on those labels its row says nothing about them, and the
+    share of votes each label got stands in."""
+    counts = np.stack([(matrix == label_id).sum(axis=1) for label_id in range(len(LABELS))], axis=1)
+    kept = np.where(counts > 0, probabilities, 0.0)
+    mass = kept.sum(axis=1, keepdims=True)
+    shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    return np.where(mass >= 0.5, kept / np.maximum(mass, 1e-12), shares)
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Fit on one torch thread: the model is a few k x k matrices, and thread hand-offs made
+    each of its 500 steps several times slower on a busy machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def function_report(matrix: np.ndarray, functions: Sequence[LabelingFunction],
