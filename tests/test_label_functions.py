@@ -150,3 +150,51 @@ def test_example_similarity_abstains_without_examples(make_quote, target, cfg):
 def test_build_follows_the_configured_order(target, cfg):
     chosen = cfg.model_copy(update={"functions": ["speaker_prior", "cue_oppose"]})
     assert [f.name for f in build_labeling_functions(target, chosen)] == ["speaker_prior", "cue_oppose"]
+
+
+@pytest.mark.parametrize("text, sentence, vote", [
+    ("to recognize the referendum", "The EU also refused to recognize the referendum.", "oppose"),
+    ("to accept the result", "Officials declined to accept the result.", "oppose"),
+    ("to call it illegal", "Moscow declined to call it illegal.", None),        # refused criticism: no side
+    ("to recognize the referendum", "The EU said it was ready to recognize the referendum.", None),
+])
+def test_reporting_frame_refusal_negates_the_quote(make_quote, target, cfg, text, sentence, vote):
+    assert function("reporting_frame", target, cfg).vote(make_quote(text, sentence=sentence)) == vote
+
+
+@pytest.mark.parametrize("text, support, oppose", [
+    ("The people have the right to decide their future", "support", None),
+    ("We will not respect the result", "oppose", None),                  # negated endorsement
+    ("The vote was free and fair", "support", None),
+    ("The vote was not free and fair", "oppose", None),
+    ("This so-called referendum was rigged", None, "oppose"),
+    ("The count was not rigged", None, None),                             # negated criticism abstains
+    ("It was held at gunpoint", None, "oppose"),
+])
+def test_general_cue_families_with_negation(make_quote, target, cfg, text, support, oppose):
+    quote = make_quote(text)
+    assert function("cue_support", target, cfg).vote(quote) == support
+    assert function("cue_oppose", target, cfg).vote(quote) == oppose
+
+
+@pytest.fixture(scope="module")
+def scotland() -> TargetConfig:
+    """Another target than the seed's: nothing in the functions may assume South Ossetia."""
+    from pipeline.config import compose, validate_params
+    from tests.conftest import REPO_ROOT
+
+    return validate_params(compose(REPO_ROOT / "conf", ["target=scotland_independence_2014"])).target
+
+
+def test_functions_follow_any_target(make_quote, scotland, cfg):
+    prior = function("speaker_prior", scotland, cfg)
+    camp = function("affiliation_prior", scotland, cfg)
+    support = function("cue_support", scotland, cfg)
+    relevance = function("target_relevance", scotland, cfg)
+    assert prior.vote(make_quote("x", speaker="Alex Salmond")) == "support"
+    assert prior.vote(make_quote("x", speaker="Anatoly Bibilov")) is None          # the seed's actor, not this one's
+    assert camp.vote(make_quote("x", speaker="Jo Bloggs", speaker_role="Better Together campaigner")) == "oppose"
+    assert support.vote(make_quote("An independent Scotland will thrive")) == "support"
+    assert support.vote(make_quote("Unification with Russia is our strategic goal")) is None   # seed-only cues
+    assert relevance.vote(make_quote("Quebec has had two referendums of its own")) == "neutral"
+    assert relevance.vote(make_quote("Abkhazia is not joining anyone")) is None

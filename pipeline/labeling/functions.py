@@ -92,6 +92,7 @@ _CALLED_FRAME = re.compile(r"\b(called|calling|calls|deemed|branded|labell?ed|de
                            r"(\W+\w+){0,6}\W*$", re.IGNORECASE)
 _DENOUNCE_FRAME = re.compile(r"\b(denounc|condemn|dismiss|reject|decr[iy]|slamm?)\w*\b[^.;]*$", re.IGNORECASE)
 _PRAISE_FRAME = re.compile(r"\b(prais|welcom|hail|applaud|endors)\w*\b[^.;]*$", re.IGNORECASE)
+_REFUSAL_FRAME = re.compile(r"\b(refus|declin|fail)\w*\s+(to\s+)?$", re.IGNORECASE)
 _NOT_RECOGNIZE_FRAME = re.compile(r"\b(will|would|shall|can|could|do|does|did)\s+(not|never)\s+(\w+\s+)?recogni[sz]",
                                   re.IGNORECASE)
 
@@ -106,13 +107,17 @@ def _lead_in(quote: Quote, chars: int) -> str:
 
 def reporting_frame(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction:
     """How the reporter frames the quote: 'called it "illegal"', 'denounced', 'praised',
-    'would not recognize'. Reads only the lead-in, so a neighbour's frame is not borrowed."""
+    'would not recognize', 'refused to recognize'. Reads only the lead-in, so a neighbour's frame
+    is not borrowed. A refusal ('refused to', 'declined to') turns what the quote endorses into
+    opposition, and abstains on what it criticises, as negation does in cue_support / cue_oppose."""
 
     def vote(quote: Quote) -> Vote:
         lead_in = _lead_in(quote, cfg.frame_window_chars)
         plain = lead_in.replace("\u201c", '"').replace("\u201d", '"')
         if _NOT_RECOGNIZE_FRAME.search(f"{plain} {quote.text}"):
             return "oppose"
+        if _REFUSAL_FRAME.search(plain):
+            return "oppose" if _polarity(quote.text, target, cfg) == "support" else None
         if _CALLED_FRAME.search(plain.rstrip('"\' ')):
             return _polarity(quote.text, target, cfg)
         if _DENOUNCE_FRAME.search(plain):
