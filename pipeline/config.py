@@ -208,7 +208,7 @@ class ModelConfig(Section):
     """The classifier: `name` picks a model kind in the registry, which validates `params`."""
 
     name: str
-    inputs: list[Literal["text", "context", "speaker", "speaker_role", "target"]] = ["text"]
+    inputs: list[Literal["text", "context", "speaker", "speaker_role", "target", "votes"]] = ["text"]
     params: dict[str, Any] = {}
 
 

@@ -6,6 +6,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ import yaml
 from pipeline.config import ModelConfig
 from pipeline.errors import PipelineError
 from pipeline.models import MODEL_KINDS, build_model, load_model
-from pipeline.models.base import MANIFEST_NAME, build_input
+from pipeline.models.base import FIELD_KEYS, FIELD_TAGS, INPUT_FIELDS, MANIFEST_NAME, build_input
 from pipeline.models.weak_only import label_model_proba, vote_matrix
 from pipeline.records import LABELS
 
@@ -113,6 +114,54 @@ def test_input_builder_joins_configured_fields_quote_before_context():
     assert build_input(table_row, ["text", "context", "speaker", "target"]) == "[quote] No. [context] He said no."
     with pytest.raises(PipelineError, match="no quote text"):
         build_input({"text": None, "speaker": "X"}, ["text", "speaker"])
+
+
+def test_votes_input_renders_each_functions_vote_abstains_left_out():
+    example = {"text": "No.", "speaker": "Ned Price",
+               "votes": {"speaker_prior": "oppose", "cue_support": None, "cue_oppose": "oppose"}}
+    assert build_input(example, ["text", "votes"]) == "[votes] cue_oppose=oppose speaker_prior=oppose [quote] No."
+    assert build_input(example, ["text", "speaker", "votes"]) == (
+        "[speaker] Ned Price [votes] cue_oppose=oppose speaker_prior=oppose [quote] No.")
+    # A table carries votes as JSON text; when every function abstains the field drops out.
+    as_json = {"text": "No.", "votes": json.dumps(example["votes"])}
+    assert build_input(as_json, ["text", "votes"]) == "[votes] cue_oppose=oppose speaker_prior=oppose [quote] No."
+    assert build_input({"text": "No.", "votes": {"cue_oppose": None}}, ["text", "votes"]) == "[quote] No."
+    assert build_input(example, ["text"]) == "No."
+    with pytest.raises(PipelineError, match="no `votes`") as error:
+        build_input({"text": "No."}, ["text", "votes"])
+    assert error.value.field == "votes"
+    with pytest.raises(PipelineError, match="unknown label 'against'") as error:
+        build_input({"text": "No.", "votes": {"cue_oppose": "against"}}, ["text", "votes"])
+    assert error.value.field == "votes.cue_oppose"
+
+
+def test_input_fields_agree_across_builder_and_config_schema():
+    assert set(FIELD_KEYS) == set(FIELD_TAGS) == set(INPUT_FIELDS)
+    [field_literal] = get_args(ModelConfig.model_fields["inputs"].annotation)
+    configurable = get_args(field_literal)
+    assert set(configurable) == set(INPUT_FIELDS)
+
+
+@pytest.mark.parametrize("kind, inputs, expected", [
+    ("weak_only", ("text",), True),
+    ("tfidf_logreg", ("text", "speaker", "votes"), True),
+    ("tfidf_svm", ("text", "votes"), True),
+    ("tfidf_logreg", ("text", "speaker"), False),
+    ("majority", ("text",), False),
+])
+def test_needs_votes_is_answered_by_a_loaded_model(kind, inputs, expected, rows, labels, tmp_path):
+    model = model_of(kind, inputs=inputs).fit(rows, labels)
+    assert model.needs_votes is expected
+    folder = model.save(tmp_path / kind)
+    assert json.loads((folder / MANIFEST_NAME).read_text())["needs_votes"] is expected
+    assert load_model(folder).needs_votes is expected
+
+
+def test_a_model_reading_votes_learns_from_them_and_refuses_examples_without(rows, labels):
+    model = model_of("tfidf_logreg", inputs=("text", "votes")).fit(rows, labels)
+    assert accuracy(model, rows, labels) >= 0.95
+    with pytest.raises(PipelineError, match="no `votes`"):
+        model.predict_proba([{"text": rows[0]["text"]}])
 
 
 def test_model_strings_follow_the_configured_inputs(rows):

@@ -26,7 +26,7 @@ from pipeline.records import LABEL2ID, LABELS
 
 MANIFEST_NAME = "stance_model.json"
 MANIFEST_FORMAT = 1
-INPUT_FIELDS: tuple[str, ...] = ("text", "context", "speaker", "speaker_role", "target")
+INPUT_FIELDS: tuple[str, ...] = ("text", "context", "speaker", "speaker_role", "target", "votes")
 
 # Where each input field is read from an example: the exported model's table names it
 # `context`, a quote record names the same sentence `sentence`.
@@ -36,13 +36,15 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {
     "speaker": ("speaker",),
     "speaker_role": ("speaker_role",),
     "target": ("target",),
+    "votes": ("votes",),
 }
-# Order in the model string: the quote comes before its context so that truncation to a
-# transformer's maximum length cuts the context, never the quote.
+# Order in the model string: the short fields first and the quote before its context, so that
+# truncation to a transformer's maximum length cuts the context, never the quote or the votes.
 FIELD_TAGS: dict[str, str] = {
     "target": "[target]",
     "speaker": "[speaker]",
     "speaker_role": "[role]",
+    "votes": "[votes]",
     "text": "[quote]",
     "context": "[context]",
 }
@@ -54,8 +56,37 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def votes_value(example: Mapping[str, Any]) -> str | None:
+    """The labeling functions' votes as tokens, "cue_oppose=oppose speaker_prior=oppose".
+
+    Functions in name order, abstains (None) left out; None when every function abstained.
+    Votes may be a mapping or its JSON text (as in a table). An example without `votes` is an
+    error: a model that learned from votes would silently predict worse without them.
+    """
+    votes = example.get("votes")
+    if isinstance(votes, str):
+        try:
+            votes = json.loads(votes)
+        except json.JSONDecodeError:
+            raise PipelineError(f"`votes` is not JSON: {votes[:60]!r}", field="votes") from None
+    if not isinstance(votes, Mapping):
+        raise PipelineError("example has no `votes`: the model's inputs include the labeling functions' votes",
+                            field="votes")
+    tokens = []
+    for function in sorted(votes):
+        label = votes[function]
+        if label is None:
+            continue
+        if label not in LABEL2ID:
+            raise PipelineError(f"unknown label {label!r} from {function}", field=f"votes.{function}")
+        tokens.append(f"{function}={label}")
+    return " ".join(tokens) or None
+
+
 def field_value(example: Mapping[str, Any], field: str) -> str | None:
     """The example's value for an input field, or None when absent, null, NaN or blank."""
+    if field == "votes":
+        return votes_value(example)
     for key in FIELD_KEYS[field]:
         value = example.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -70,8 +101,9 @@ def build_input(example: Mapping[str, Any], inputs: Sequence[str]) -> str:
     """Join the configured fields of one example into the string a model reads.
 
     With only `text` configured the quote is returned as is; otherwise each present field
-    is tagged ("[target] ... [speaker] ... [role] ... [quote] ... [context] ...") and absent
-    optional fields are left out. A missing quote text is an error.
+    is tagged ("[target] ... [speaker] ... [role] ... [votes] ... [quote] ... [context] ...") and
+    absent optional fields are left out. A missing quote text is an error, and so are missing
+    `votes` when they are configured (see `votes_value`).
     """
     if field_value(example, "text") is None:
         raise PipelineError("example has no quote text", field="text")
@@ -174,6 +206,16 @@ class StanceModel(ABC):
         self.seed = seed
         self.fitted = False
 
+    @property
+    def needs_votes(self) -> bool:
+        """Whether examples must carry `votes` (labeling function -> label or None).
+
+        Export and serving compute them with the target's labeling functions when this is true.
+        It follows from the kind and the inputs, which the manifest holds, so a loaded model
+        answers it as the one that was trained.
+        """
+        return "votes" in self.inputs
+
     @classmethod
     def from_config(cls, params: Mapping[str, Any], inputs: Sequence[str] = ("text",),
                     seed: int = 0) -> StanceModel:
@@ -235,6 +277,7 @@ class StanceModel(ABC):
             "kind": self.kind,
             "params": self.params.model_dump(mode="json"),
             "inputs": list(self.inputs),
+            "needs_votes": self.needs_votes,  # for readers of the folder without this code
             "labels": list(LABELS),
             "seed": self.seed,
             "versions": library_versions(self.libraries),

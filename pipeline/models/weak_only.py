@@ -75,6 +75,11 @@ class WeakOnlyModel(StanceModel):
     Params = WeakOnlyParams
     libraries = ("numpy", "snorkel", "torch", "safetensors")
 
+    @property
+    def needs_votes(self) -> bool:
+        """Always: the votes are all this model reads."""
+        return True
+
     def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
         from snorkel.labeling.model import LabelModel
 
