@@ -25,7 +25,7 @@ from pipeline.files import atomic_open, write_json
 from pipeline.models import build_model, load_model
 from pipeline.records import LABELS
 from pipeline.split import read_split
-from pipeline.train import RUN_HANDOFF, model_examples
+from pipeline.train import model_examples
 
 BASELINES = ("majority", "weak_only")
 
@@ -161,26 +161,15 @@ def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts: list[Path]) -> str:
-    """Complete the run the train stage opened (or open one when evaluate runs alone)."""
+    """Complete the run train opened for this candidate (or open one: see tracking.pipeline_run)."""
     import mlflow
 
-    handoff = root / params.paths.reports / RUN_HANDOFF
-    run_id = json.loads(handoff.read_text())["run_id"] if handoff.is_file() else None
-    try:
-        context = tracking.start_run(params, root, run_name=params.model.name, run_id=run_id)
-        run = context.__enter__()
-    except mlflow.exceptions.MlflowException:  # the store was reset since train ran
-        context = tracking.start_run(params, root, run_name=params.model.name)
-        run = context.__enter__()
-    try:
+    candidate = root / params.paths.models / "candidate"
+    with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics(numeric_metrics(metrics))
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
-        candidate = root / params.paths.models / "candidate"
-        if candidate.is_dir():
-            mlflow.log_artifacts(str(candidate), artifact_path="candidate_model")
-    finally:
-        context.__exit__(None, None, None)
+        mlflow.log_artifacts(str(candidate), artifact_path="candidate_model")
     return run.info.run_id
 
 

@@ -10,7 +10,6 @@ evaluation data, else the new version is the `candidate`. reports/export.json sa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -27,7 +26,6 @@ from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir, write_json
 from pipeline.models import load_model
 from pipeline.serving.contract import REQUEST_FIELDS
-from pipeline.train import RUN_HANDOFF
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file copied: noise
 
@@ -84,15 +82,6 @@ def choose_alias(new: Evaluation, champion_version: str | None, champion: Evalua
                                     f"{champion.macro_f1:.4f}")
 
 
-def split_fingerprint(split_dir: Path) -> str:
-    """sha256 over the split folder's files (names and bytes): which evaluation data a score is on."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in split_dir.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(split_dir).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def input_example(rows: list[dict[str, Any]], target_name: str, size: int = 2) -> list[dict[str, str]]:
     """A few evaluated quotes in the request shape, for the model's signature and docs."""
     example = []
@@ -146,13 +135,12 @@ def save_exported(files: dict[str, Any], example: list[dict[str, str]], out: Pat
 
 
 def register(params: Params, root: Path, files: dict[str, Any], example: list[dict[str, str]],
-             evaluation: Evaluation, run_id: str | None) -> dict[str, Any]:
-    """Log the model into the pipeline's run (`run_id`, else a new one), register it, tag its
-    evaluation and set its alias."""
+             evaluation: Evaluation, candidate: Path) -> dict[str, Any]:
+    """Log the model into the pipeline's run, register it, tag its evaluation and set its alias."""
     import mlflow
 
     name = registered_model_name(params)
-    with tracking.start_run(params, root, run_name=params.model.name, run_id=run_id) as run:
+    with tracking.pipeline_run(params, root, candidate) as run:
         info = mlflow.pyfunc.log_model(name="stance_model", input_example=example, registered_model_name=name,
                                        **files)
         client = mlflow.MlflowClient()
@@ -184,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     split_dir = root / params.paths.processed / "split"
-    evaluation = Evaluation(float(metrics["macro_f1"]), str(metrics["protocol"]), split_fingerprint(split_dir))
+    evaluation = Evaluation(float(metrics["macro_f1"]), str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
     from pipeline.split import read_split
 
     rows, _ = read_split(split_dir)
@@ -195,9 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         report = {"model": str(Path(params.paths.models) / "stance"), "model_kind": files["metadata"]["model_kind"],
                   **asdict(evaluation)}
         if not args.no_register:
-            handoff = root / params.paths.reports / RUN_HANDOFF
-            run_id = json.loads(handoff.read_text(encoding="utf-8"))["run_id"] if handoff.is_file() else None
-            report.update(register(params, root, files, example, evaluation, run_id))
+            report.update(register(params, root, files, example, evaluation, candidate))
     write_json(root / params.paths.reports / "export.json", report)
     where = (f"registered {report['registered_model']} v{report['version']} as {report['alias']} "
              f"({report['reason']})" if "version" in report else "not registered")

@@ -3,7 +3,8 @@
 Gold labels (data/annotations/<target>.csv) win where a human gave one. Elsewhere the labeling
 functions vote and Snorkel's LabelModel combines the votes. The label model is fitted and
 scored with gold withheld, so its accuracy on the gold quotes says how far the weak labels
-can be trusted on the quotes nobody annotated.
+can be trusted on the quotes nobody annotated. The report reaches MLflow inside the pipeline's
+run (pipeline/tracking.py), not as a run of its own: one run per pipeline run.
 """
 from __future__ import annotations
 
@@ -97,21 +98,8 @@ def report_metrics(report: dict) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
-def log_to_mlflow(params: Params, root: Path, report: dict) -> None:
-    """One MLflow run per labeling: the config, the flat metrics and the full report."""
-    import mlflow
-
-    from pipeline.tracking import start_run
-
-    with start_run(params, root, run_name=f"label-{params.target.id}"):
-        mlflow.log_metrics(report_metrics(report))
-        mlflow.log_dict(report, "labeling.json")
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0])
-    parser.add_argument("--no-tracking", action="store_true", help="do not log the run to MLflow")
-    args = parser.parse_args(argv)
+    argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
     quotes_path = root / params.paths.interim / "quotes.jsonl"
@@ -121,8 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     labelled, report = label_quotes(quotes, gold, params.target, params.labeling)
     write_records(root / params.paths.processed / "labelled.jsonl", labelled)
     write_json(root / params.paths.reports / "labeling.json", report)
-    if not args.no_tracking:
-        log_to_mlflow(params, root, report)
     accuracy = report["label_model"]["gold_accuracy"]
     print(f"label: {report['quotes']} quotes, {report['gold']} gold, {report['weak']} weak; label model "
           f"accuracy on gold (withheld): {accuracy if accuracy is not None else 'n/a'}"

@@ -7,6 +7,7 @@ same store instead of a temp copy that DVC deletes. MLFLOW_TRACKING_URI, when se
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import subprocess
@@ -125,3 +126,60 @@ def start_run(params: Params, root: Path, run_name: str, run_id: str | None = No
             mlflow.log_params(flatten(params.model_dump(mode="json")))
         mlflow.set_tags(run_tags(root))
         yield run
+
+
+RUN_HANDOFF = "mlflow_run.json"  # in the reports folder: git-ignored, not a DVC output
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """sha256 over a folder's file names and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def pipeline_run(params: Params, root: Path, candidate: Path, *, new: bool = False) -> Iterator[Any]:
+    """The one MLflow run of the pipeline run that produced `candidate` (the trained model folder).
+
+    Train opens it (`new`); evaluate and export resume it when the handoff file names this very
+    candidate. Otherwise (DVC restored train's output from its run cache, so train did not run;
+    or the store was reset) they open a fresh run for it, so a run never mixes two models.
+    Whoever opens a run also logs the labeling report's figures and file into it.
+    """
+    import mlflow
+
+    handoff = root / params.paths.reports / RUN_HANDOFF
+    fingerprint = folder_fingerprint(candidate)
+    run_id = None
+    if not new and handoff.is_file():
+        recorded = json.loads(handoff.read_text(encoding="utf-8"))
+        if recorded.get("candidate") == fingerprint:
+            run_id = recorded.get("run_id")
+    configure(params, root)
+    if run_id is not None:
+        try:
+            mlflow.MlflowClient().get_run(run_id)
+        except mlflow.exceptions.MlflowException:
+            run_id = None
+    with start_run(params, root, run_name=params.model.name, run_id=run_id) as run:
+        if run_id is None:
+            log_labeling_report(root / params.paths.reports / "labeling.json")
+            from pipeline.files import write_json
+
+            write_json(handoff, {"run_id": run.info.run_id, "candidate": fingerprint})
+        yield run
+
+
+def log_labeling_report(report_path: Path) -> None:
+    """The label stage's report (coverage, conflicts, label-model accuracy) as metrics and a file."""
+    import mlflow
+
+    from pipeline.label import report_metrics
+
+    if report_path.is_file():
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+        mlflow.log_metrics({f"labeling.{key}": value for key, value in report_metrics(report).items()})
+        mlflow.log_artifact(str(report_path), artifact_path="labeling")

@@ -16,31 +16,15 @@ from typing import Any
 from pipeline import tracking
 from pipeline.config import Params, load_params, project_root
 from pipeline.errors import run_cli
-from pipeline.files import atomic_dir, write_json
+from pipeline.files import atomic_dir
 from pipeline.models import build_model
 from pipeline.split import read_split
-
-RUN_HANDOFF = "mlflow_run.json"  # in the reports folder, git-ignored and not a DVC output
-
 
 def model_examples(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
     """Rows as model inputs: the target's readable name for target-aware models."""
     name = params.target.name
     return [{**row, "target": name if row.get("target") == params.target.id else row.get("target")}
             for row in rows]
-
-
-def labeling_metrics(report: Path) -> dict[str, float]:
-    """Numeric figures of reports/labeling.json, flattened, for the MLflow run."""
-    if not report.is_file():
-        return {}
-    def walk(value: Any, prefix: str) -> dict[str, float]:
-        if isinstance(value, dict):
-            return {k: v for key, item in value.items() for k, v in walk(item, f"{prefix}.{key}").items()}
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return {prefix: float(value)}
-        return {}
-    return walk(json.loads(report.read_text(encoding="utf-8")), "labeling")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,13 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
     seconds = time.perf_counter() - started
-    with atomic_dir(root / params.paths.models / "candidate") as folder:
+    candidate = root / params.paths.models / "candidate"
+    with atomic_dir(candidate) as folder:
         model.save(folder)
-    with tracking.start_run(params, root, run_name=params.model.name) as run:
-        mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train)),
-                            **labeling_metrics(root / params.paths.reports / "labeling.json")})
+    with tracking.pipeline_run(params, root, candidate, new=True) as run:
+        mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
-    write_json(root / params.paths.reports / RUN_HANDOFF, {"run_id": run.info.run_id})
     print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0

@@ -117,9 +117,9 @@ def test_registering_moves_champion_only_when_better(exported, tmp_path, monkeyp
     folder, params, files, example = exported
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     same = dict(protocol="cross_validation", data="d1")
-    first = register(params, tmp_path, files, example, Evaluation(0.5, **same), run_id=None)
-    worse = register(params, tmp_path, files, example, Evaluation(0.4, **same), run_id=None)
-    better = register(params, tmp_path, files, example, Evaluation(0.7, **same), run_id=None)
+    first = register(params, tmp_path, files, example, Evaluation(0.5, **same), folder / "candidate")
+    worse = register(params, tmp_path, files, example, Evaluation(0.4, **same), folder / "candidate")
+    better = register(params, tmp_path, files, example, Evaluation(0.7, **same), folder / "candidate")
     assert [(r["version"], r["alias"]) for r in (first, worse, better)] == [
         ("1", CHAMPION), ("2", CANDIDATE), ("3", CHAMPION)]
     client = mlflow.MlflowClient()

@@ -1,6 +1,7 @@
 """MLflow runs land in one store, in the target's experiment, tagged with commit, DVC experiment and data."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import mlflow
 import pytest
 
 from pipeline.config import load_params
-from pipeline.tracking import data_hashes, experiment_name, flatten, start_run, tracking_uri
+from pipeline.tracking import data_hashes, experiment_name, flatten, pipeline_run, start_run, tracking_uri
 
 from conftest import REPO_ROOT
 
@@ -67,3 +68,31 @@ def test_run_is_tagged_and_holds_the_config(params, tmp_path, monkeypatch):
     assert experiment.name == experiment_name(params) == "stance-south_ossetia_referendum"
     assert Path(tmp_path / "mlflow.db").is_file()
     assert experiment.artifact_location == (tmp_path / "mlruns").as_uri()
+
+
+def test_pipeline_run_follows_the_candidate_it_was_opened_for(params, tmp_path, monkeypatch):
+    """Train opens the run; evaluate/export resume it only for the same model folder, e.g. not when
+    DVC restored an older candidate from its run cache while the handoff names a newer run."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    report = {"quotes": 3, "gold": 1, "weak": 2, "label_model": {"no_votes": 0, "gold_accuracy": 1.0, "mean_confidence": 0.8},
+              "functions": {"cue_oppose": {"coverage": 0.5, "overlaps": 0.5, "conflicts": 0.0, "gold_accuracy": 1.0}}}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/labeling.json").write_text(json.dumps(report))
+    candidate = tmp_path / "models/candidate"
+    candidate.mkdir(parents=True)
+    (candidate / "weights.bin").write_bytes(b"model A")
+    with pipeline_run(params, tmp_path, candidate, new=True) as trained:
+        mlflow.log_metric("train_seconds", 1.0)
+    with pipeline_run(params, tmp_path, candidate) as evaluated:
+        mlflow.log_metric("macro_f1", 0.7)
+    assert evaluated.info.run_id == trained.info.run_id
+    (candidate / "weights.bin").write_bytes(b"model B, restored by DVC")
+    with pipeline_run(params, tmp_path, candidate) as other:
+        mlflow.log_metric("macro_f1", 0.4)
+    assert other.info.run_id != trained.info.run_id
+    client = mlflow.MlflowClient()
+    first, second = client.get_run(trained.info.run_id), client.get_run(other.info.run_id)
+    assert first.data.metrics["macro_f1"] == 0.7 and first.data.metrics["labeling.label_model.gold_accuracy"] == 1.0
+    assert second.data.metrics["macro_f1"] == 0.4 and "labeling.lf.cue_oppose.coverage" in second.data.metrics
+    assert second.data.params["model.name"] == params.model.name
+    assert [a.path for a in client.list_artifacts(second.info.run_id, "labeling")] == ["labeling/labeling.json"]
