@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config import ModelConfig
+from pipeline.config import ModelConfig, compose, validate_params
 from pipeline.errors import PipelineError
 from pipeline.models import MODEL_KINDS, build_model, load_model
 from pipeline.models.base import FIELD_KEYS, FIELD_TAGS, INPUT_FIELDS, MANIFEST_NAME, build_input
@@ -162,6 +162,14 @@ def test_a_model_reading_votes_learns_from_them_and_refuses_examples_without(row
     assert accuracy(model, rows, labels) >= 0.95
     with pytest.raises(PipelineError, match="no `votes`"):
         model.predict_proba([{"text": rows[0]["text"]}])
+
+
+def test_the_default_model_composes_and_reads_votes(rows, labels):
+    params = validate_params(compose(REPO_ROOT / "conf"))
+    model = build_model(params.model, params.seed)
+    assert (model.kind, model.inputs) == ("tfidf_logreg", ("text", "speaker", "speaker_role", "votes"))
+    assert model.needs_votes
+    assert accuracy(model.fit(rows, labels), rows, labels) >= 0.95
 
 
 def test_model_strings_follow_the_configured_inputs(rows):

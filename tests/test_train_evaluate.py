@@ -11,10 +11,10 @@ import mlflow
 import pytest
 import yaml
 
-from pipeline.config import SplitConfig
-from pipeline.evaluate import bootstrap_macro_f1, classification_metrics, error_table
+from pipeline.config import SplitConfig, compose, validate_params
+from pipeline.evaluate import bootstrap_macro_f1, classification_metrics, error_table, out_of_fold_proba
 from pipeline.records import LabelledQuote, write_records
-from pipeline.split import WEAK_ONLY_FOLD, plan_split
+from pipeline.split import WEAK_ONLY_FOLD, example_from_row, plan_split, quote_row
 
 from conftest import REPO_ROOT
 
@@ -66,6 +66,17 @@ def test_cross_validation_needs_two_gold_classes():
     quotes = [q.model_copy(update={"label": "support"}) for q in labelled_quotes(articles=1)]
     with pytest.raises(Exception, match="at least two classes"):
         plan_split(quotes, SplitConfig(), seed=0)
+
+
+@pytest.mark.parametrize("overrides", [[], ["model=tfidf_svm"]], ids=["default_model", "tfidf_svm"])
+def test_cross_validated_probabilities_are_identical_on_rerun(overrides):
+    """Same seed, same data: the same out-of-fold probabilities, so the same metrics."""
+    plan = plan_split(labelled_quotes(articles=1, weak_every=5), SplitConfig(cv_folds=3), seed=0)
+    rows = [example_from_row({**quote_row(q), "fold": fold}) for q, fold in zip(plan.train, plan.folds)]
+    config = validate_params(compose(REPO_ROOT / "conf", overrides)).model
+    _, first = out_of_fold_proba(rows, config, seed=5)
+    _, again = out_of_fold_proba(rows, config, seed=5)
+    assert first.tolist() == again.tolist()
 
 
 def test_metrics_on_known_predictions():
