@@ -7,12 +7,9 @@ that INDEX.md names. Speakers the index calls "unnamed in text" are skipped; '(b
 in the overall figure and are also reported on their own. An indexed speaker the extractor gives no
 quote to counts as a disagreement ("missing"), so extraction misses are not hidden.
 
-Aggregation per speaker: each quote's label weighs its label-model confidence. Between the sides,
-the heavier of support and oppose wins (a tie is no side). A side then beats neutral unless neutral
-outweighs it more than 1 / `neutral_weight` times (default 0.5: twice). Neutral is discounted because
-it is weaker evidence about a person than a side is: people who take a side also report facts,
-dates and procedure, while a quote that takes a side is rarely said by someone without it; and
-neutral is also what a quote gets when no labeling function votes at all.
+Aggregation per speaker: pipeline/speakers.py (the rule `predict --by-speaker` uses), each quote
+weighing its label-model confidence; neutral is discounted, which matters here too because neutral
+is what a quote gets when no labeling function votes at all.
 
 Two figures are printed, because the target configs list well-known actors with their stances:
 "all functions" (what the label stage does) and "text only" (speaker_prior and affiliation_prior
@@ -44,7 +41,8 @@ from pipeline.extraction import load_nlp  # noqa: E402
 from pipeline.ingest import ingest_files  # noqa: E402
 from pipeline.label import weak_label  # noqa: E402
 from pipeline.labeling.functions import find_actor  # noqa: E402
-from pipeline.records import LABELS, Label, LabelledQuote, Quote  # noqa: E402
+from pipeline.records import Label, LabelledQuote, Quote  # noqa: E402
+from pipeline.speakers import NEUTRAL_WEIGHT, SpeakerStance, speaker_stance  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 TARGETS = Path(__file__).with_name("corpus_targets.yaml")
@@ -87,23 +85,9 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s\-\u2010]+", " ", name).strip().casefold()
 
 
-@dataclass(frozen=True)
-class SpeakerStance:
-    """A speaker's aggregated stance, with the confidence mass behind each label."""
-
-    label: Label
-    weights: dict[str, float]
-    quotes: int
-
-
-def speaker_stance(quotes: Sequence[LabelledQuote], neutral_weight: float = 0.5) -> SpeakerStance:
-    """Confidence-weighted majority of the quote labels, sides before neutral (see the module docstring)."""
-    weights = {label: round(sum(q.confidence for q in quotes if q.label == label), 4) for label in LABELS}
-    side: Label | None = None
-    if weights["support"] != weights["oppose"]:
-        side = "support" if weights["support"] > weights["oppose"] else "oppose"
-    label: Label = side if side and weights[side] >= neutral_weight * weights["neutral"] else "neutral"
-    return SpeakerStance(label, weights, len(quotes))
+def quotes_stance(quotes: Sequence[LabelledQuote], neutral_weight: float = NEUTRAL_WEIGHT) -> SpeakerStance:
+    """The speaker's stance from their weak-labelled quotes (pipeline/speakers.py's rule)."""
+    return speaker_stance(((quote.label, quote.confidence) for quote in quotes), neutral_weight)
 
 
 def quotes_of(speaker: str, quotes: Iterable[Quote], params: Params) -> list:
@@ -164,7 +148,7 @@ def compare_article(path: Path, indexed: Sequence[IndexedStance], params: Params
         predicted = {}
         for name in VARIANTS:
             own = quotes_of(stance.speaker, labelled[name], params)
-            predicted[name] = speaker_stance(own, neutral_weight) if own else None
+            predicted[name] = quotes_stance(own, neutral_weight) if own else None
         comparisons.append(Comparison(stance, predicted))
     return comparisons, labelled
 

@@ -75,8 +75,25 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
     return count
 
 
+def parse_jsonl_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; a bad line names `source` and the line."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise PipelineError(f"malformed JSON: {error.msg} at column {error.colno}",
+                                path=source, line=number) from None
+        except RecursionError:
+            raise PipelineError("JSON nested too deeply", path=source, line=number) from None
+        if not isinstance(value, dict):
+            raise PipelineError(f"expected a JSON object, got {type(value).__name__}", path=source, line=number)
+        yield number, value
+
+
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; a bad line names file and line."""
+    """Yield (line number, object) for each non-blank line of a file; a bad line names file and line."""
     path = Path(path)
     try:
         handle = path.open(encoding="utf-8")
@@ -84,19 +101,6 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise PipelineError("file not found (has the previous stage run?)", path=path) from None
     with handle:
         try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise PipelineError(f"malformed JSON: {error.msg} at column {error.colno}",
-                                        path=path, line=number) from None
-                except RecursionError:
-                    raise PipelineError("JSON nested too deeply", path=path, line=number) from None
-                if not isinstance(value, dict):
-                    raise PipelineError(f"expected a JSON object, got {type(value).__name__}",
-                                        path=path, line=number)
-                yield number, value
+            yield from parse_jsonl_lines(handle, path)
         except UnicodeDecodeError as error:
             raise PipelineError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=path) from None

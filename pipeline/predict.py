@@ -20,13 +20,14 @@ import yaml
 
 from pipeline.config import TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
+from pipeline.files import parse_jsonl_lines
 from pipeline.records import LABELS
 from pipeline.serving.contract import MAX_BATCH_ROWS, REQUEST_FIELDS
+from pipeline.speakers import speaker_stance
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 DEFAULT_MODEL = "models/stance"
-SIDES = ("support", "oppose")
 
 
 def quote_rows_of_article(path: Path) -> list[dict[str, Any]]:
@@ -41,15 +42,7 @@ def quote_rows_of_article(path: Path) -> list[dict[str, Any]]:
 
 def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]:
     """Request objects, one per non-blank line; `text` may also be called `quote`."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise PipelineError(f"not valid JSON: {error.msg}", path=source, line=number) from None
-        if not isinstance(data, dict):
-            raise PipelineError("expected one JSON object per line", path=source, line=number)
+    for number, data in parse_jsonl_lines(lines, source):
         text = data.get("text", data.get("quote"))
         if not isinstance(text, str) or not text.strip():
             raise PipelineError("missing or empty text", path=source, line=number, field="text")
@@ -77,33 +70,23 @@ def classify(model: Any, rows: list[dict[str, Any]], target_name: str | None) ->
     return out
 
 
-def speaker_stance(quotes: Sequence[dict[str, Any]]) -> tuple[str, dict[str, float]]:
-    """One speaker's stance from their quotes' labels and scores.
-
-    A side taken in any quote wins over neutral ones (talk of procedure or of other questions
-    does not cancel a stated position); between the two sides, the one more quotes take, and on
-    a tie the one with the larger summed probability. Also returns the mean scores.
-    """
-    mean = {label: round(sum(q["scores"][label] for q in quotes) / len(quotes), 6) for label in LABELS}
-    counts = Counter(q["label"] for q in quotes)
-    if not any(counts[side] for side in SIDES):
-        return "neutral", mean
-    ranked = sorted(SIDES, key=lambda side: (counts[side], mean[side]), reverse=True)
-    return ranked[0], mean
-
-
 def by_speaker(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (article, speaker), in order of first appearance; unresolved speakers grouped as null."""
+    """One row per (article, speaker), in order of first appearance; unresolved speakers grouped as null.
+
+    The stance follows pipeline/speakers.py, each quote weighing the score of its label; `scores`
+    are the mean scores over the speaker's quotes.
+    """
     groups: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row.get("article_id"), row.get("speaker"))].append(row)
     speakers = []
     for (article_id, speaker), quotes in groups.items():
-        stance, scores = speaker_stance(quotes)
+        stance = speaker_stance((q["label"], q["scores"][q["label"]]) for q in quotes)
+        scores = {label: round(sum(q["scores"][label] for q in quotes) / len(quotes), 6) for label in LABELS}
         roles = [q["speaker_role"] for q in quotes if q.get("speaker_role")]
         speakers.append({"article_id": article_id, "speaker": speaker,
                          "speaker_role": Counter(roles).most_common(1)[0][0] if roles else None,
-                         "label": stance, "scores": scores, "n_quotes": len(quotes),
+                         "label": stance.label, "scores": scores, "n_quotes": len(quotes),
                          "labels": dict(Counter(q["label"] for q in quotes)),
                          "quotes": [{"quote": q["quote"], "label": q["label"]} for q in quotes]})
     return speakers

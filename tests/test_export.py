@@ -157,9 +157,9 @@ def test_predict_text_and_jsonl(exported, tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('{"text": "fine"}\n{"text": \n', r"quotes.jsonl:2: not valid JSON"),
+    ('{"text": "fine"}\n{"text": \n', r"quotes.jsonl:2: malformed JSON"),
     ('{"speaker": "x"}\n', r"quotes.jsonl:1 \[text\]: missing or empty text"),
-    ('["a list"]\n', r"quotes.jsonl:1: expected one JSON object per line"),
+    ('["a list"]\n', r"quotes.jsonl:1: expected a JSON object, got list"),
 ])
 def test_predict_bad_jsonl_is_one_clear_error(exported, tmp_path, capsys, content, message):
     from pipeline.errors import run_cli
@@ -185,34 +185,33 @@ def test_predict_with_a_missing_model_or_target_says_so(tmp_path, capsys, monkey
     assert load_target("south_ossetia_referendum").id == "south_ossetia_referendum"
 
 
-def test_speaker_stance_prefers_a_stated_side_over_neutral_talk():
-    from pipeline.predict import by_speaker, speaker_stance
+def test_by_speaker_groups_quotes_and_follows_the_shared_rule():
+    from pipeline.predict import by_speaker
 
-    def quote(label, speaker="A", **scores):
-        base = {"support": 0.1, "oppose": 0.1, "neutral": 0.8} if label == "neutral" else \
-            {"support": 0.8 if label == "support" else 0.1, "oppose": 0.8 if label == "oppose" else 0.1,
-             "neutral": 0.1}
-        return {"article_id": "a", "speaker": speaker, "speaker_role": None, "quote": label, "label": label,
-                "scores": {**base, **scores}}
+    def quote(label, speaker, score=0.8):
+        rest = (1 - score) / 2
+        return {"article_id": "a", "speaker": speaker, "speaker_role": "minister" if speaker == "B" else None,
+                "quote": label, "label": label,
+                "scores": {other: (score if other == label else rest) for other in ("support", "oppose", "neutral")}}
 
-    assert speaker_stance([quote("neutral"), quote("neutral"), quote("support")])[0] == "support"
-    assert speaker_stance([quote("neutral"), quote("neutral")])[0] == "neutral"
-    assert speaker_stance([quote("support"), quote("oppose"), quote("oppose")])[0] == "oppose"
-    assert speaker_stance([quote("support", support=0.9), quote("oppose", oppose=0.6)])[0] == "support"
-    grouped = by_speaker([quote("oppose", "B"), quote("neutral", "A"), quote("oppose", "B")])
-    assert [(row["speaker"], row["label"], row["n_quotes"]) for row in grouped] == [("B", "oppose", 2),
-                                                                                 ("A", "neutral", 1)]
+    grouped = by_speaker([quote("oppose", "B"), quote("neutral", "A"), quote("oppose", "B", 0.6),
+                          quote("neutral", "A"), quote("support", "A", 0.9), quote("neutral", "C")])
+    assert [(row["speaker"], row["label"], row["n_quotes"]) for row in grouped] == [
+        ("B", "oppose", 2), ("A", "support", 3), ("C", "neutral", 1)]
+    assert grouped[0]["speaker_role"] == "minister" and grouped[0]["scores"]["oppose"] == pytest.approx(0.7)
+    assert grouped[1]["labels"] == {"neutral": 2, "support": 1}
 
 
-def test_predict_overhead_bench_runs_on_a_tiny_slice(exported, shared, capsys):
-    import importlib.util
+@pytest.mark.parametrize("pairs, expected", [
+    ([("support", 0.9), ("neutral", 0.9)], "support"),                    # a side beats as much neutral
+    ([("support", 0.6), ("neutral", 0.9), ("neutral", 0.9)], "neutral"),  # 0.6 < 0.5 * 1.8
+    ([("support", 0.9), ("neutral", 0.9), ("neutral", 0.9)], "support"),  # 0.9 >= 0.5 * 1.8
+    ([("support", 0.6), ("oppose", 0.9)], "oppose"),
+    ([("support", 0.7), ("oppose", 0.7)], "neutral"),                     # the sides cancel
+    ([("neutral", 0.3)], "neutral"),
+])
+def test_speaker_stance_weighs_confidence_and_discounts_neutral(pairs, expected):
+    from pipeline.speakers import speaker_stance
 
-    spec = importlib.util.spec_from_file_location("predict_overhead", REPO_ROOT / "bench" / "predict_overhead.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    assert bench.main(["--model", str(exported[0] / "stance"), "--articles", "1", "--singles", "4",
-                       "--batch-size", "10", "--repeats", "2"]) == 0
-    table = capsys.readouterr().out.splitlines()
-    assert table[0].startswith("model kind: tfidf_logreg") and "batches of 10" in table[0]
-    assert [line.split()[0] for line in table[2:4]] == ["bare", "exported"]
-    assert table[2].split()[-3:] == ["1.00", "1.00", "1.00"]
+    stance = speaker_stance(pairs)
+    assert stance.label == expected and stance.quotes == len(pairs)

@@ -39,18 +39,10 @@ def test_parse_index_names_stances_and_borderline():
     assert stances[0].file == "31_a.txt"
 
 
-@pytest.mark.parametrize("quotes, expected", [
-    ([("support", 0.9), ("neutral", 0.9)], "support"),                    # a side beats as much neutral
-    ([("support", 0.6), ("neutral", 0.9), ("neutral", 0.9)], "neutral"),  # 0.6 < 0.5 * 1.8
-    ([("support", 0.9), ("neutral", 0.9), ("neutral", 0.9)], "support"),  # 0.9 >= 0.5 * 1.8
-    ([("support", 0.6), ("oppose", 0.9)], "oppose"),
-    ([("support", 0.7), ("oppose", 0.7)], "neutral"),                     # the sides cancel
-    ([("neutral", 0.3)], "neutral"),
-])
-def test_speaker_stance_weighs_confidence_and_discounts_neutral(quotes, expected):
-    stance = bench.speaker_stance([labelled(label, c, text=f"q{i}") for i, (label, c) in enumerate(quotes)])
-    assert stance.label == expected
-    assert stance.quotes == len(quotes)
+def test_quotes_stance_weighs_each_quote_by_its_confidence():
+    stance = bench.quotes_stance([labelled("support", 0.6, text="q0"), labelled("neutral", 0.9, text="q1"),
+                                  labelled("neutral", 0.9, text="q2")])
+    assert (stance.label, stance.quotes, stance.weights["neutral"]) == ("neutral", 3, 1.8)
 
 
 def test_agreement_counts_missing_as_disagreement_and_borderline_apart():

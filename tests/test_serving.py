@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO_ROOT, SEED_ARTICLE, VENV_BIN, exported_snapshot
-from pipeline.predict import speaker_stance
+from pipeline.speakers import speaker_stance
 from pipeline.serving.contract import MAX_BATCH_ROWS
 
 pytestmark = pytest.mark.slow
@@ -101,12 +101,11 @@ def test_bad_payload_is_a_4xx_with_a_message_and_the_server_stays_up(server, bod
 
 def gold_speaker_stances() -> dict[str, str]:
     """Each speaker's stance in the seed's gold annotations, aggregated by the same rule as --by-speaker."""
-    quotes: dict[str, list[dict]] = {}
+    quotes: dict[str, list[tuple[str, float]]] = {}
     with (REPO_ROOT / "data/annotations/south_ossetia_referendum.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            scores = {label: float(label == row["label"]) for label in ("support", "oppose", "neutral")}
-            quotes.setdefault(row["speaker"], []).append({"label": row["label"], "scores": scores})
-    return {speaker: speaker_stance(rows)[0] for speaker, rows in quotes.items()}
+            quotes.setdefault(row["speaker"], []).append((row["label"], 1.0))
+    return {speaker: speaker_stance(pairs).label for speaker, pairs in quotes.items()}
 
 
 def test_predict_article_by_speaker_matches_the_gold_stances(pipeline_project, tmp_path):
