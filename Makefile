@@ -43,8 +43,11 @@ serve: $(STAMP)
 	@test -f $(MODEL)/MLmodel || { echo "no exported model at $(MODEL): run 'make repro' first"; exit 2; }
 	$(BIN)/mlflow models serve -m $(MODEL) --env-manager local --host $(HOST) --port $(SERVE_PORT)
 
+# Every bench/*.py, its tables into docs/benchmarks.md (bench/report.py; each script's output is kept in
+# docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1 is the smoke run on
+# tiny slices, written under $TMPDIR/bench-quick (default /tmp) so the real figures stay.
 bench: $(STAMP)
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/report.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .pytest_cache dvc_plots outputs multirun

@@ -145,7 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", choices=["train", "dev", "test"])
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
     parser.add_argument("--limit", type=int, help="only the first N articles")
+    parser.add_argument("--quick", action="store_true", help="smoke test: ours on the first 3 dev articles")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.split, args.limit, args.tools = "dev", 3, ["ours"]
     if not POLNEAR.is_dir():
         print(f"skipped: PolNeAR not found at {POLNEAR}")
         return 0

@@ -182,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, nargs="*", help="only these file numbers (default: all indexed)")
     parser.add_argument("--neutral-weight", type=float, default=0.5, help="how much a neutral quote counts against a side")
     parser.add_argument("--quotes", action="store_true", help="also print every quote with its label and votes")
+    parser.add_argument("--quick", action="store_true", help="smoke test: the first indexed article only")
     args = parser.parse_args(argv)
     index = args.corpus / "INDEX.md"
     if not index.is_file():
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     indexed = parse_index(index.read_text(encoding="utf-8"))
     targets = read_targets(args.targets)
-    numbers = sorted({stance.number for stance in indexed} & set(args.articles or targets))
+    numbers = sorted({stance.number for stance in indexed} & set(args.articles or targets))[:1 if args.quick else None]
     unmapped = sorted({stance.number for stance in indexed} - set(targets))
     if unmapped:
         print(f"no target for articles {unmapped} in {args.targets}: left out", file=sys.stderr)

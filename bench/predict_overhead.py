@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--singles", type=int, default=300)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="smoke test: one article, 10 singles, a batch of 50")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.articles, args.singles, args.batch_size, args.repeats = 1, 10, 50, 1
     if not (args.model / "MLmodel").is_file():
         raise PipelineError("no exported model: run `make repro` first or pass --model", path=args.model)
     requests = corpus_requests(args.corpus, args.articles)

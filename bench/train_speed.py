@@ -111,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", nargs="+", choices=sorted(MODEL_KINDS), default=list(DEFAULT_SIZES))
     parser.add_argument("--sizes", nargs="+", type=int, help="training sizes for every kind (default: per kind)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="smoke test: majority and tfidf_logreg on 200 examples")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.kinds, args.sizes = ["majority", "tfidf_logreg"], [200]
     if not args.data.is_dir():
         print(f"data folder not found: {args.data}", file=sys.stderr)
         return 2

@@ -1,0 +1,290 @@
+"""Speed and scale: cold and no-op repro on the seed, MiniLM's encode rate, and growth with corpus size.
+
+1. Cold `make repro` in a fresh copy of the project (git-tracked files only: no DVC cache, no
+   outputs, no MLflow store; the venv is this one and is not reinstalled), then no-op
+   `dvc repro` and no-op `make repro` in that copy (median of --repeats runs).
+2. all-MiniLM-L6-v2 encode rate on this CPU (sentence-transformers, batch 32, the pipeline's
+   `load_encoder`), on short sentences and on ~120-word passages from PolNeAR dev: the
+   ceiling for the embedding kinds and the example-similarity labeling function.
+3. Ingest and extract time against corpus size: PolNeAR train articles (read in place from
+   ../shared/data/polnear) written as .txt files, at fractions/multiples of the 840-article
+   train split; beyond 1x the articles repeat with a one-line paragraph "Copy N." appended
+   (ingest drops exact duplicates). Model loading is not timed.
+4. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
+   `measure`), for the default model (tfidf_logreg with votes), tfidf_svm and embedding_logreg.
+
+Tables go to stdout (markdown), the growth plot to --plot (PNG).
+
+    .venv/bin/python bench/scale.py
+    .venv/bin/python bench/scale.py --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
+    .venv/bin/python bench/scale.py --quick                            # smoke: tiny sizes, no repro
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.config import ExtractConfig  # noqa: E402
+from pipeline.errors import run_cli  # noqa: E402
+from pipeline.files import atomic_open  # noqa: E402
+
+POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
+SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
+VENV = Path(sys.executable).parent.parent
+PARTS = ("repro", "encode", "extract", "train")
+TRAIN_KINDS = ("tfidf_logreg", "tfidf_svm", "embedding_logreg")
+
+
+def train_speed_module():
+    """bench/train_speed.py, for its SemEval examples and its `measure` (one definition of both)."""
+    spec = importlib.util.spec_from_file_location("train_speed", ROOT / "bench" / "train_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    """Wall seconds of one command run as a user would (venv bin first); a failure stops the bench."""
+    env = {**os.environ, "PATH": f"{VENV / 'bin'}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
+    env.pop("DVC_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def project_copy(destination: Path) -> Path:
+    """The committed and untracked-not-ignored files in a new git repo, as a clean clone would be."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"],
+                    ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "copy"]):
+        subprocess.run(command, cwd=destination, check=True, capture_output=True)
+    return destination
+
+
+def bench_repro(repeats: int) -> list[tuple[str, float, str]]:
+    """Cold make repro, then no-op dvc repro and make repro, in one temp copy."""
+    # -o: never remake the venv stamp (the copy shares this venv; reinstalling would repoint it).
+    make = ["make", "--no-print-directory", f"VENV={VENV}", "-o", str(VENV / ".installed"), "repro"]
+    with tempfile.TemporaryDirectory(prefix="bench-repro-") as scratch:
+        copy = project_copy(Path(scratch))
+        cold = timed(make, copy)
+        dvc_noop = [timed([str(VENV / "bin" / "dvc"), "repro"], copy) for _ in range(repeats)]
+        make_noop = [timed(make, copy) for _ in range(repeats)]
+    return [("cold `make repro` (fresh copy, empty DVC cache)", cold, "1 run"),
+            ("no-op `dvc repro`", statistics.median(dvc_noop), f"median of {repeats}"),
+            ("no-op `make repro` (recompose params.yaml + dvc repro)", statistics.median(make_noop),
+             f"median of {repeats}")]
+
+
+def polnear_texts(split: str) -> list[tuple[str, str]]:
+    folder = POLNEAR / split / "text"
+    return [(path.stem, path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.txt"))]
+
+
+def bench_encode(count: int, repeats: int) -> list[tuple[str, int, float, float]]:
+    """(texts, n, texts/s, tokens/s) for short sentences and ~120-word passages."""
+    from pipeline.models.embedding import default_encoder_path, encode, load_encoder
+
+    words = " ".join(text for _, text in polnear_texts("dev")).split()
+    sentences = [s.strip() for _, text in polnear_texts("dev") for s in re.split(r"(?<=[.!?])\s+", text)
+                 if 8 <= len(s.split()) <= 40][:count]
+    passages = [" ".join(words[i:i + 120]) for i in range(0, 120 * (count // 4), 120)]
+    encoder = load_encoder(default_encoder_path())
+    encode(encoder, sentences[:32], 32, True)  # warm-up
+    rows = []
+    for name, texts in (("sentences (8-40 words)", sentences), ("passages (120 words)", passages)):
+        tokens = sum(len(ids) for ids in encoder.tokenizer(texts, truncation=True,
+                                                           max_length=encoder.max_seq_length)["input_ids"])
+        runs = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            encode(encoder, texts, 32, True)
+            runs.append(time.perf_counter() - started)
+        seconds = statistics.median(runs)
+        rows.append((name, len(texts), len(texts) / seconds, tokens / seconds))
+    return rows
+
+
+def write_articles(folder: Path, base: list[tuple[str, str]], count: int) -> None:
+    """`count` article files from `base`, repeats made distinct by a final 'Copy N.' paragraph."""
+    folder.mkdir(parents=True)
+    for index in range(count):
+        name, text = base[index % len(base)]
+        copy = index // len(base)
+        body = text if copy == 0 else f"{text.rstrip()}\n\nCopy {copy}.\n"
+        (folder / f"{index:06d}_{name[:40]}.txt").write_text(body, encoding="utf-8")
+
+
+def bench_extract(fractions: list[float], repeats: int) -> list[tuple[float, int, float, float, int]]:
+    """(fraction of train, articles, ingest s, extract s, quotes) per size; small sizes are medians."""
+    from pipeline.extract import extract_articles
+    from pipeline.extraction import load_nlp
+    from pipeline.ingest import find_article_files, ingest_files
+
+    base = polnear_texts("train")
+    cfg = ExtractConfig()
+    nlp = load_nlp(cfg.spacy_model)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
+        warm = Path(scratch) / "warm-up"
+        write_articles(warm, base, 1)  # the first parse pays for lazy initialisation: not timed
+        list(extract_articles(ingest_files(find_article_files(warm, ["txt"])).articles, nlp, cfg))
+        for fraction in fractions:
+            count = max(1, round(fraction * len(base)))
+            folder = Path(scratch) / f"n{count}"
+            write_articles(folder, base, count)
+            runs = []
+            for _ in range(repeats if count <= 100 else 1):
+                started = time.perf_counter()
+                articles = ingest_files(find_article_files(folder, ["txt"])).articles
+                ingested = time.perf_counter()
+                quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
+                runs.append((ingested - started, time.perf_counter() - ingested, quotes))
+            ingest_s = statistics.median(run[0] for run in runs)
+            extract_s = statistics.median(run[1] for run in runs)
+            rows.append((fraction, len(articles), ingest_s, extract_s, runs[0][2]))
+            print(f"  extract n={count}: ingest {ingest_s:.1f} s, extract {extract_s:.1f} s", file=sys.stderr,
+                  flush=True)
+            shutil.rmtree(folder)
+    return rows
+
+
+def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str, int, float, float]]:
+    """(kind, n, fit s, predict s per 1,000) per kind and size, via train_speed's data and `measure`."""
+    speed = train_speed_module()
+    base = speed.read_semeval(SEMEVAL)
+    speed.import_libraries()
+    predict_examples = speed.examples_of_size(base, speed.PREDICT_SIZE, seed + 1)
+    rows = []
+    for kind in kinds:
+        for size in sizes:
+            fit_s, predict_s = speed.measure(kind, speed.examples_of_size(base, size, seed), predict_examples, seed)
+            rows.append((kind, size, fit_s, predict_s * 1000 / speed.PREDICT_SIZE))
+            print(f"  train {kind} n={size}: fit {fit_s:.1f} s", file=sys.stderr, flush=True)
+    return rows
+
+
+def plot(extract_rows: list, train_rows: list, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    if extract_rows:
+        articles = [row[1] for row in extract_rows]
+        left.plot(articles, [row[2] for row in extract_rows], "o-", label="ingest")
+        left.plot(articles, [row[3] for row in extract_rows], "s-", label="extract (spaCy parse + rules)")
+        left.set(xscale="log", yscale="log", xlabel="PolNeAR train articles", ylabel="seconds",
+                 title="Ingest and extract vs corpus size")
+        left.legend()
+    for kind in dict.fromkeys(row[0] for row in train_rows):
+        mine = [row for row in train_rows if row[0] == kind]
+        right.plot([row[1] for row in mine], [row[2] for row in mine], "o-", label=kind)
+    if train_rows:
+        right.set(xscale="log", yscale="log", xlabel="training examples (SemEval tweets)", ylabel="fit seconds",
+                  title="Train vs training size")
+        right.legend()
+    for axes in (left, right):
+        axes.grid(True, which="both", alpha=0.3)
+    figure.tight_layout()
+    with atomic_open(path, "wb", encoding=None) as handle:
+        figure.savefig(handle, format="png", metadata={"Software": None})
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip", nargs="+", choices=PARTS, default=[])
+    parser.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 0.25, 1.0],
+                        help="corpus sizes as multiples of the 840 PolNeAR train articles")
+    parser.add_argument("--train-sizes", nargs="+", type=int, default=[500, 1000, 2000, 5000])
+    parser.add_argument("--train-kinds", nargs="+", choices=TRAIN_KINDS, default=list(TRAIN_KINDS))
+    parser.add_argument("--encode-count", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "scale.png")
+    parser.add_argument("--quick", action="store_true", help="smoke: 3 articles, 100/200 examples, no repro")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.skip = sorted(set(args.skip) | {"repro"})
+        args.fractions, args.train_sizes, args.train_kinds = [1 / 840, 3 / 840], [100, 200], ["tfidf_logreg"]
+        args.encode_count, args.repeats = 16, 1
+        args.plot = Path(tempfile.gettempdir()) / "bench-quick-scale.png"
+    if not POLNEAR.is_dir() or not SEMEVAL.is_dir():
+        print(f"skipped: {POLNEAR} or {SEMEVAL} not found")
+        return 0
+    if "repro" not in args.skip:
+        print("### Repro on the seed\n\n| run | wall s | |\n|---|---:|---|")
+        for name, seconds, note in bench_repro(args.repeats):
+            print(f"| {name} | {seconds:.1f} | {note} |")
+        print()
+    if "encode" not in args.skip:
+        print(f"### all-MiniLM-L6-v2 encode rate (CPU, batch 32, median of {args.repeats})\n")
+        print("| texts | n | texts/s | tokens/s |\n|---|---:|---:|---:|")
+        for name, count, per_s, tokens_s in bench_encode(args.encode_count, args.repeats):
+            print(f"| {name} | {count} | {per_s:.1f} | {tokens_s:,.0f} |")
+        print()
+    extract_rows = [] if "extract" in args.skip else bench_extract(args.fractions, args.repeats)
+    if extract_rows:
+        base = extract_rows[0]
+        print("### Ingest and extract vs corpus size (PolNeAR train articles)\n")
+        print("| x train | articles | quotes | ingest s | extract s | articles/s | s per article vs smallest |")
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for fraction, count, ingest_s, extract_s, quotes in extract_rows:
+            total = ingest_s + extract_s
+            ratio = (total / count) / ((base[2] + base[3]) / base[1])
+            print(f"| {fraction:.3g} | {count:,} | {quotes:,} | {ingest_s:.2f} | {extract_s:.1f} | {count / total:.2f} "
+                  f"| {ratio:.2f} |")
+        largest = extract_rows[-1]
+        seconds_per_article = (largest[2] + largest[3]) / largest[1]
+        not_run = [m for m in (10, 100) if all(row[0] < m for row in extract_rows)]
+        print(f"\nSizes up to {largest[1]:,} articles were run; sizes of up to 100 articles are the median of "
+              f"{args.repeats} runs. `s per article vs smallest` near 1 means linear growth."
+              + (" Not run: " + ", ".join(f"{m}x ({m * 840:,} articles, about {m * 840 * seconds_per_article / 60:,.0f} "
+                                          f"min at the largest size's rate)" for m in not_run)
+                 + "; `--fractions 10 100` runs them." if not_run else "") + "\n")
+    train_rows = [] if "train" in args.skip else bench_train(args.train_sizes, args.train_kinds, args.seed)
+    if train_rows:
+        print("### Train vs training size (SemEval tweets, conf/model defaults; default model = tfidf_logreg)\n")
+        print("| kind | n | x smallest n | fit s | fit s per 1k | x smallest fit | predict s per 1k |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for kind, size, fit_s, predict_s in train_rows:
+            first = next(row for row in train_rows if row[0] == kind)
+            print(f"| {kind} | {size:,} | {size / first[1]:g} | {fit_s:.2f} | {fit_s * 1000 / size:.2f} | "
+                  f"{fit_s / first[2]:.1f} | {predict_s:.2f} |")
+        print()
+    if extract_rows or train_rows:
+        plot(extract_rows, train_rows, args.plot)
+        shown = args.plot.relative_to(ROOT / "docs") if args.plot.is_relative_to(ROOT / "docs") else args.plot
+        print(f"![growth with corpus and training size]({shown})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

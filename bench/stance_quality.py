@@ -1,0 +1,324 @@
+"""Stance quality on public datasets with the pipeline's own code, beside the published anchors.
+
+Each dataset is a `corpus` of kind `labelled` (conf/corpus/<name>.yaml, read in place from
+../shared/data, never copied), loaded by pipeline/labelled_corpus.py and split by its own
+train/test (pipeline/split.py, protocol `given`). Models come from the registry with their
+conf/model/<kind>.yaml defaults; scores from pipeline/evaluate.py's metric functions. The
+per-target majority baseline is measured in the same run (SemEval's 65.22 is a check).
+
+Protocols (from the issue):
+- SemEval-2016 Task 6 A: train on trial + training, test on test A; F_avg = mean of F1(FAVOR)
+  and F1(AGAINST) over all test tweets (x100, as published). The cheap kinds (TF-IDF, frozen
+  embeddings) fit one model per target, like the organisers' SVM; transformer kinds fit one
+  target-aware model (inputs: target, text) to keep CPU time bounded.
+- VAST: train on train, test on the zero-shot test; macro-F1; models read target and text.
+- GWSD: train on the 1,850, test on the 200 held-out; macro-F1.
+- Catalonia (ca, es): train on train, test on test (validation unused); macro-F1.
+
+Transformer kinds are bounded on a CPU (see --transformer-cap, --finetune-epochs,
+--setfit-steps); every bound is printed under the table it applies to.
+
+    .venv/bin/python bench/stance_quality.py                                  # the default sets and kinds
+    .venv/bin/python bench/stance_quality.py --sets gwsd --kinds tfidf_svm    # one cell
+    .venv/bin/python bench/stance_quality.py --quick                          # smoke: tiny slices
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import yaml  # noqa: E402
+
+from pipeline.config import ModelConfig, compose, validate_params  # noqa: E402
+from pipeline.errors import run_cli  # noqa: E402
+from pipeline.files import write_json  # noqa: E402
+from pipeline.evaluate import bootstrap_macro_f1, classification_metrics  # noqa: E402
+from pipeline.labelled_corpus import load_labelled_corpus  # noqa: E402
+from pipeline.models import build_model  # noqa: E402
+from pipeline.records import LABELS  # noqa: E402
+from pipeline.split import plan_split  # noqa: E402
+
+TRANSFORMER_KINDS = ("setfit", "finetune")
+ENGLISH_ENCODER_KINDS = ("embedding_logreg", "setfit", "finetune")
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One public set: its corpus config, protocol, metric and the anchors to print beside it."""
+
+    title: str
+    train_splits: tuple[str, ...]
+    metric: str  # "f_avg" (x100, SemEval's official) or "macro_f1"
+    inputs: tuple[str, ...]
+    per_target: bool
+    local_anchor: float  # LinearSVC TF-IDF measured on these files (the research note), same scale as metric
+    anchors: str
+    note: str = ""
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "semeval2016_task6": Benchmark(
+        "SemEval-2016 Task 6, Task A (trial + training -> test A)", ("train", "validation"), "f_avg",
+        ("text",), True, 68.62,
+        "winner 67.82; organisers' SVM 68.98; per-target LinearSVC word 1-3 + char 2-5 here 68.62; "
+        "per-target majority 65.22"),
+    "vast": Benchmark(
+        "VAST (train -> zero-shot test)", ("train",), "macro_f1", ("target", "text"), False, 0.314,
+        "BERT about 0.65; TGA-Net about 0.666; JointCL 0.723; TATA 0.771; TF-IDF LogReg here 0.314 "
+        "(the local anchor column)"),
+    "gwsd": Benchmark(
+        "GWSD news sentences (1,850 -> 200 held-out)", ("train",), "macro_f1", ("text",), False, 0.633,
+        "LinearSVC TF-IDF here 0.633 (no published figure verified)"),
+    "catalonia_ca": Benchmark(
+        "Catalonia independence, Catalan (train -> test)", ("train",), "macro_f1", ("text",), False, 0.743,
+        "LinearSVC TF-IDF here 0.743",
+        "all-MiniLM-L6-v2 was trained on English only: its tokenizer splits Catalan into English "
+        "word pieces, so the MiniLM kinds learn from surface fragments, not meaning."),
+    "catalonia_es": Benchmark(
+        "Catalonia independence, Spanish (train -> test)", ("train",), "macro_f1", ("text",), False, 0.791,
+        "LinearSVC TF-IDF here 0.791",
+        "all-MiniLM-L6-v2 was trained on English only: Spanish shares some word pieces with English, "
+        "but the encoder has no Spanish semantics."),
+}
+
+# Variants beside the conf/model defaults: the anchors' own TF-IDF settings (word 1-3, C=1, no class weights).
+VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
+    "tfidf_svm_anchor": ("tfidf_svm", {"word_ngrams": [1, 3], "C": 1.0, "class_weight": None}),
+}
+DEFAULT_KINDS = ["majority", "tfidf_svm", "tfidf_svm_anchor", "embedding_logreg", "setfit", "finetune"]
+
+
+@dataclass
+class Bounds:
+    """What the transformer kinds are limited to on a CPU."""
+
+    transformer_cap: int | None
+    embedding_cap: int | None
+    finetune_epochs: float
+    setfit_steps: int
+    train_cap: int | None = None  # --quick: every kind
+    test_cap: int | None = None
+
+    def describe(self, kind: str, train_n: int) -> str:
+        parts = []
+        if kind == "embedding_logreg" and self.embedding_cap and train_n > self.embedding_cap:
+            parts.append(f"a stratified sample of {self.embedding_cap:,} training examples (encoding time)")
+        if kind in TRANSFORMER_KINDS and self.transformer_cap and train_n > self.transformer_cap:
+            parts.append(f"a stratified sample of at most {self.transformer_cap:,} training examples")
+        if kind == "finetune":
+            parts.append(f"{self.finetune_epochs:g} epoch(s)")
+        if kind == "setfit":
+            parts.append(f"at most {self.setfit_steps} contrastive steps of 16 pairs")
+        return ", ".join(parts)
+
+
+@dataclass
+class Result:
+    name: str
+    inputs: Sequence[str]
+    models: str
+    train_n: int
+    metric: float
+    metrics: dict[str, Any]
+    ci: tuple[float, float]
+    fit_s: float
+    bound: str = ""
+    computed: str = ""
+
+
+def load_set(name: str) -> tuple[list[dict], list[dict]]:
+    """Train and test rows of one benchmark through its corpus config and the `given` split."""
+    params = validate_params(compose(ROOT / "conf", [f"corpus={name}"]), source=f"conf/ (corpus={name})")
+    quotes = load_labelled_corpus(params.corpus, ROOT).quotes
+    plan = plan_split(quotes, params.split.model_copy(update={"protocol": "given"}), params.seed)
+    # given_split keeps validation rows out of both sides; SemEval's official train adds the trial file to it.
+    extra = [q for q in quotes if q.split in BENCHMARKS[name].train_splits and q.split != "train"]
+    return [q.model_dump() for q in plan.train + extra], [q.model_dump() for q in plan.test]
+
+
+def stratified_sample(rows: list[dict], cap: int | None, seed: int) -> list[dict]:
+    """At most `cap` rows with the label proportions kept (all rows when cap is None or larger)."""
+    if cap is None or len(rows) <= cap:
+        return rows
+    from sklearn.model_selection import train_test_split
+
+    kept, _ = train_test_split(rows, train_size=cap, random_state=seed, stratify=[r["label"] for r in rows])
+    return kept
+
+
+def model_config(name: str, inputs: Sequence[str], bounds: Bounds) -> ModelConfig:
+    """conf/model/<kind>.yaml with the benchmark's inputs and the CPU bounds applied."""
+    kind, overrides = VARIANTS.get(name, (name, {}))
+    data = yaml.safe_load((ROOT / "conf" / "model" / f"{kind}.yaml").read_text(encoding="utf-8"))
+    params = {**data.get("params", {}), **overrides}
+    if kind == "finetune":
+        params["epochs"] = bounds.finetune_epochs
+    if kind == "setfit":
+        params["max_steps"] = bounds.setfit_steps
+    return ModelConfig(name=kind, inputs=list(inputs), params=params)
+
+
+def f_avg(metrics: dict[str, Any]) -> float:
+    """SemEval-2016's official score, x100: the mean of F1(FAVOR) and F1(AGAINST), NONE left out."""
+    f1 = {label: metrics["per_class"].get(label, {}).get("f1", 0.0) for label in LABELS}
+    return 100 * (f1["support"] + f1["oppose"]) / 2
+
+
+def fit_predict(config: ModelConfig, train: list[dict], test: list[dict], seed: int) -> list[str]:
+    model = build_model(config, seed)
+    with contextlib.redirect_stdout(sys.stderr):  # trainers print logs; stdout is the table
+        model.fit(train, [row["label"] for row in train])
+        return model.predict(test)
+
+
+def cell_key(set_name: str, name: str, config: ModelConfig, per_target: bool, train: list[dict],
+             test: list[dict], seed: int) -> dict[str, Any]:
+    """What a cached cell must match to be reused: the set, the model's whole config, the exact rows, the seed."""
+    rows = hashlib.sha256("\x1f".join(row["id"] for row in train + [{"id": "|"}] + test).encode()).hexdigest()
+    return {"set": set_name, "name": name, "config": config.model_dump(mode="json"), "per_target": per_target,
+            "rows": rows, "seed": seed}
+
+
+def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict], test: list[dict], bounds: Bounds,
+              seed: int, cache: Path | None = None) -> Result:
+    """Fit (per target or once) and score one model kind on one set.
+
+    With `cache`, a cell computed before with the same key is read back instead of refitted, so a long
+    run can be done a set at a time (and interrupted) while the report still shows one table.
+    """
+    kind = VARIANTS.get(name, (name, {}))[0]
+    per_target = benchmark.per_target and kind not in TRANSFORMER_KINDS
+    inputs = benchmark.inputs if not (benchmark.per_target and not per_target) else ("target", "text")
+    bound = bounds.describe(kind, len(train))
+    if kind in TRANSFORMER_KINDS:
+        train = stratified_sample(train, bounds.transformer_cap, seed)
+    if kind == "embedding_logreg":
+        train = stratified_sample(train, bounds.embedding_cap, seed)
+    config = model_config(name, inputs, bounds)
+    key = cell_key(set_name, name, config, per_target, train, test, seed)
+    cached = cache / f"{set_name}.{name}.json" if cache is not None else None
+    if cached is not None and cached.is_file():
+        saved = json.loads(cached.read_text(encoding="utf-8"))
+        if saved["key"] == key:
+            return Result(**saved["result"])
+    started = time.perf_counter()
+    predicted: dict[int, str] = {}
+    groups = sorted({row["target"] for row in test}) if per_target else [None]
+    for target in groups:
+        fit_rows = [row for row in train if target is None or row["target"] == target]
+        positions = [i for i, row in enumerate(test) if target is None or row["target"] == target]
+        labels = fit_predict(config, fit_rows, [test[i] for i in positions], seed)
+        predicted.update(zip(positions, labels))
+    seconds = time.perf_counter() - started
+    gold = [row["label"] for row in test]
+    guess = [predicted[i] for i in range(len(test))]
+    metrics = classification_metrics(gold, guess)
+    score = f_avg(metrics) if benchmark.metric == "f_avg" else metrics["macro_f1"]
+    result = Result(name, list(inputs), f"one per target ({len(groups)})" if per_target else "one", len(train), score,
+                    metrics, bootstrap_macro_f1(gold, guess, 1000, seed), seconds, bound,
+                    dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    if cached is not None:
+        write_json(cached, {"key": key, "result": dataclasses.asdict(result)})
+    return result
+
+
+def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n: int, test_n: int,
+                bounds: Bounds) -> None:
+    metric = "F_avg" if benchmark.metric == "f_avg" else "macro-F1"
+    digits = 2 if benchmark.metric == "f_avg" else 3
+    print(f"### {benchmark.title}\n")
+    print(f"`corpus={name}`: {train_n:,} training rows, {test_n:,} test rows. Anchors: {benchmark.anchors}.\n")
+    print(f"| model | inputs | models | train n | **{metric}** | local TF-IDF anchor | vs anchor | "
+          f"macro-F1 [95% CI] | accuracy | fit+predict s |")
+    print("|---|---|---|---:|---:|---:|---:|---|---:|---:|")
+    for r in results:
+        delta = r.metric - benchmark.local_anchor
+        print(f"| {r.name} | {', '.join(r.inputs)} | {r.models} | {r.train_n:,} | **{r.metric:.{digits}f}** | "
+              f"{benchmark.local_anchor:.{digits}f} | {delta:+.{digits}f} | {r.metrics['macro_f1']:.3f} "
+              f"[{r.ci[0]:.3f}, {r.ci[1]:.3f}] | {r.metrics['accuracy']:.3f} | {r.fit_s:.0f} |")
+    notes = [f"{r.name}: {r.bound}" for r in results if r.bound]
+    computed = sorted(r.computed for r in results if r.computed)
+    if computed:
+        notes.append(f"cells computed {computed[0]}" + (f" to {computed[-1]}" if computed[-1] != computed[0] else ""))
+    if bounds.train_cap or bounds.test_cap:
+        notes.insert(0, f"QUICK MODE: at most {bounds.train_cap} training and {bounds.test_cap} test rows; "
+                        "not comparable to the anchors")
+    if benchmark.note and any(VARIANTS.get(r.name, (r.name,))[0] in ENGLISH_ENCODER_KINDS for r in results):
+        notes.append(benchmark.note)
+    if notes:
+        print("\nBounds and notes: " + "; ".join(notes) + ".")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--kinds", nargs="+", choices=DEFAULT_KINDS, default=DEFAULT_KINDS)
+    parser.add_argument("--transformer-cap", type=int, default=1000,
+                        help="setfit/finetune train on a stratified sample of at most N rows (0: all)")
+    parser.add_argument("--embedding-cap", type=int, default=6100,
+                        help="embedding_logreg trains on a stratified sample of at most N rows (0: all)")
+    parser.add_argument("--finetune-epochs", type=float, default=1.0)
+    parser.add_argument("--setfit-steps", type=int, default=60)
+    parser.add_argument("--transformer-sets", nargs="+", choices=list(BENCHMARKS), default=["gwsd", "semeval2016_task6"],
+                        help="the sets setfit/finetune run on (each costs minutes to hours on a CPU)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--cache", type=Path, default=ROOT / "docs" / "bench" / "stance_quality",
+                        help="one JSON per (set, model) cell; a cell whose config, rows and seed match is reused")
+    parser.add_argument("--fresh", action="store_true", help="refit every cell (and write no cache)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: GWSD only, 120 training and 60 test rows, majority and tfidf_svm")
+    args = parser.parse_args(argv)
+    bounds = Bounds(args.transformer_cap or None, args.embedding_cap or None, args.finetune_epochs, args.setfit_steps)
+    sets, kinds = args.sets, args.kinds
+    if args.quick:
+        bounds = Bounds(60, 60, 0.1, 2, train_cap=120, test_cap=60)
+        sets = [s for s in sets if s == "gwsd"] or sets[:1]
+        args.transformer_sets = sets
+        kinds = [k for k in kinds if k in ("majority", "tfidf_svm")] or kinds[:1]
+    data = ROOT.parent / "shared" / "data"
+    if not data.is_dir():
+        print(f"skipped: {data} not found")
+        return 0
+    print("Scores of the pipeline's model kinds (conf/model defaults) on each set's own split; "
+          "the **bold** column is the set's official metric. `vs anchor` = this figure minus the "
+          "LinearSVC TF-IDF anchor measured on the same files.\n")
+    for name in sets:
+        benchmark = BENCHMARKS[name]
+        train, test = load_set(name)
+        train = stratified_sample(train, bounds.train_cap, args.seed)
+        test = stratified_sample(test, bounds.test_cap, args.seed)
+        results = []
+        skipped = [k for k in kinds if VARIANTS.get(k, (k,))[0] in TRANSFORMER_KINDS and name not in args.transformer_sets]
+        for kind in [k for k in kinds if k not in skipped]:
+            print(f"  {name}: {kind} ...", file=sys.stderr, flush=True)
+            results.append(run_model(name, kind, benchmark, train, test, bounds, args.seed,
+                                     None if args.quick or args.fresh else args.cache))
+            print(f"  {name}: {kind} {results[-1].metric:.3f} in {results[-1].fit_s:.0f} s", file=sys.stderr,
+                  flush=True)
+        print_table(name, benchmark, results, len(train), len(test), bounds)
+        sys.stdout.flush()
+        if skipped:
+            print(f"Not run here (CPU time): {', '.join(skipped)}; add `--transformer-sets {name}` to run them.\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli(main))

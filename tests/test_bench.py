@@ -1,0 +1,124 @@
+"""Benchmark scripts: their arithmetic, their dataset configs, and a smoke run of each on a tiny slice.
+
+No timing thresholds: the figures are the report's (docs/benchmarks.md), the tests only check that
+every script runs and prints its table, and that the numbers it prints are computed right.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import pytest
+
+from pipeline.evaluate import classification_metrics
+
+from conftest import REPO_ROOT
+
+BENCH = REPO_ROOT / "bench"
+
+
+def bench_module(name: str):
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def smoke(*argv: str, timeout: int = 300) -> str:
+    """Run a bench script in its smoke mode from the project root; it must exit 0. Returns stdout."""
+    done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "CI": "true", "HF_HUB_OFFLINE": "1",
+                               "HF_DATASETS_OFFLINE": "1"})
+    assert done.returncode == 0, f"{argv} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def test_f_avg_is_the_mean_of_favor_and_against_f1():
+    quality = bench_module("stance_quality")
+    gold = ["support", "support", "oppose", "oppose", "neutral", "neutral"]
+    guess = ["support", "oppose", "oppose", "oppose", "neutral", "support"]
+    # support: P 1/2, R 1/2 -> F1 0.5; oppose: P 2/3, R 1 -> F1 0.8; neutral is left out.
+    assert quality.f_avg(classification_metrics(gold, guess)) == pytest.approx(65.0)
+
+
+def test_stratified_sample_keeps_label_proportions_and_is_seeded():
+    quality = bench_module("stance_quality")
+    rows = [{"label": "support"}] * 60 + [{"label": "oppose"}] * 30 + [{"label": "neutral"}] * 10
+    sample = quality.stratified_sample(rows, 20, seed=1)
+    assert [sum(r["label"] == label for r in sample) for label in ("support", "oppose", "neutral")] == [12, 6, 2]
+    assert quality.stratified_sample(rows, None, seed=1) is rows and quality.stratified_sample(rows, 500, 1) is rows
+
+
+def test_semeval_config_gives_the_official_task_a_split(shared):
+    quality = bench_module("stance_quality")
+    train, test = quality.load_set("semeval2016_task6")
+    assert (len(train), len(test)) == (2914, 1249)  # trial + training, test A (SOURCE.md)
+    assert len({row["target"] for row in test}) == 5
+
+
+def test_scale_writes_distinct_copies_that_ingest_keeps(tmp_path):
+    from pipeline.ingest import find_article_files, ingest_files
+
+    scale = bench_module("scale")
+    scale.write_articles(tmp_path / "corpus", [("a", "Headline\n\nBody one."), ("b", "Other\n\nBody two.")], 5)
+    articles = ingest_files(find_article_files(tmp_path / "corpus", ["txt"])).articles
+    assert len(articles) == 5 and len({article.sha256 for article in articles}) == 5
+
+
+@pytest.mark.slow
+def test_scale_smoke(shared):
+    out = smoke("bench/scale.py", "--quick")
+    assert "### Ingest and extract vs corpus size" in out and "| tfidf_logreg | 200 |" in out
+    assert "![growth with corpus and training size](" in out
+
+
+def test_train_speed_smoke(shared):
+    out = smoke("bench/train_speed.py", "--quick")
+    assert "tfidf_logreg" in out and "majority" in out
+
+
+def test_extract_speed_smoke(shared):
+    out = smoke("bench/extract_speed.py", "--quick")
+    assert "PolNeAR dev: 3 articles" in out and "ours" in out
+
+
+@pytest.mark.slow
+def test_predict_overhead_smoke(pipeline_project, shared):
+    out = smoke("bench/predict_overhead.py", "--quick", "--model", str(pipeline_project / "models" / "stance"))
+    assert "exported pyfunc" in out
+
+
+def test_report_assembles_machine_commands_and_failures(tmp_path):
+    report = bench_module("report")
+    scripts = [report.Script("stance_quality", "Quality", markdown=True), report.Script("train_speed", "Train")]
+    saved = {"stance_quality": {"command": ".venv/bin/python bench/stance_quality.py", "started": "now",
+                                "seconds": 3.0, "returncode": 0, "stdout": "| a | b |\n", "quick": False},
+             "train_speed": {"command": ".venv/bin/python bench/train_speed.py", "started": "now", "seconds": 1.0,
+                             "returncode": 1, "stdout": "kind n\n", "quick": True}}
+    text = report.assemble(scripts + [report.Script("serve_load", "Serve")], saved)
+    assert "## Machine" in text and "cores" in text and "Python" in text and "torch" in text
+    assert "Reproduce: `.venv/bin/python bench/stance_quality.py`" in text and "| a | b |" in text
+    assert "```\nkind n\n```" in text and "exited with code 1" in text and "quick smoke run" in text
+    assert "Not run yet: `.venv/bin/python bench/report.py --only serve_load`" in text
+
+
+def test_report_lists_every_bench_script():
+    report = bench_module("report")
+    names = [script.name for script in report.scripts_present()]
+    on_disk = {path.stem for path in BENCH.glob("*.py")} - {"report"}
+    assert set(names) == on_disk and names[0] == "stance_quality"
+
+
+def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
+    out = tmp_path / "bench.md"
+    done = subprocess.run([sys.executable, "bench/report.py", "--quick", "--only", "stance_quality",
+                           "--saved", str(tmp_path), "--output", str(out)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = json.loads((tmp_path / "stance_quality.json").read_text())
+    assert saved["quick"] and saved["returncode"] == 0
+    text = out.read_text()
+    assert "quick smoke run" in text and "| tfidf_svm | text | one | 120 |" in text and "QUICK MODE" in text
