@@ -75,15 +75,23 @@ class LabelledDatasetConfig(Section):
         return self
 
 
+DEFAULT_MAX_ARTICLE_CHARS = 200_000
+
+
 class CorpusConfig(Section):
     """Where the data comes from: a folder of articles (`kind: articles`, the pipeline extracts
-    and labels their quotes) or an already-labelled stance dataset (`kind: labelled`)."""
+    and labels their quotes) or an already-labelled stance dataset (`kind: labelled`).
+
+    `max_article_chars` refuses longer articles: extraction takes about 20 s per 200,000
+    characters (a long-form piece is 50,000), so a larger one is a mistake, not an article.
+    """
 
     name: str
     kind: Literal["articles", "labelled"] = "articles"
     path: str
     formats: list[Literal["txt", "md", "html", "jsonl"]] = ["txt", "md", "html", "jsonl"]
     on_error: Literal["fail", "skip"] = "fail"
+    max_article_chars: int = Field(DEFAULT_MAX_ARTICLE_CHARS, ge=1000)
     labelled: LabelledDatasetConfig | None = None
 
     @model_validator(mode="after")

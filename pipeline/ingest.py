@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from pipeline.config import load_params, project_root
+from pipeline.config import DEFAULT_MAX_ARTICLE_CHARS, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import write_json
 from pipeline.records import Article, StrippedText, parse_record, write_records
@@ -41,6 +41,7 @@ URL = re.compile(r"^https?://\S+$")
 MAX_CAPTION_WORDS = 60
 MAX_CREDIT_WORDS = 40
 CREDIT_WINDOW = 3  # credit lines are looked for among the last paragraphs only
+MAX_FILE_BYTES_PER_CHAR = 20  # room for HTML markup: a single-article file larger than this is refused unread
 
 
 @dataclass
@@ -203,13 +204,22 @@ def parse_html(article_id: str, text: str) -> RawArticle:
     return raw
 
 
-def parse_jsonl_line(path: Path, number: int, data: object) -> RawArticle:
+def check_length(chars: int, max_chars: int, path: Path, line: int | None = None) -> None:
+    """Refuse an article longer than corpus.max_article_chars, before more work is spent on it."""
+    if chars > max_chars:
+        raise PipelineError(f"article is {chars:,} characters, over corpus.max_article_chars ({max_chars:,}): "
+                            "split it into articles or raise the limit", path=path, line=line)
+
+
+def parse_jsonl_line(path: Path, number: int, data: object,
+                     max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> RawArticle:
     """One JSON object per article: body (or text) required; id, title, date, source optional."""
     if not isinstance(data, dict):
         raise PipelineError("expected a JSON object per line", path=path, line=number)
     body = data.get("body", data.get("text"))
     if not isinstance(body, str) or not body.strip():
         raise PipelineError("missing article text", path=path, line=number, field="body")
+    check_length(len(body), max_chars, path, number)
     for key in ("id", "title", "date", "source"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise PipelineError(f"must be a string, got {type(data[key]).__name__}", path=path, line=number,
@@ -248,24 +258,31 @@ def strip_boilerplate(raw: RawArticle) -> RawArticle:
     return raw
 
 
-def to_article(raw: RawArticle, path: Path) -> Article:
+def to_article(raw: RawArticle, path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+               line: int | None = None) -> Article:
     """The cleaned record: body = headline, blank line, paragraphs separated by blank lines."""
     raw = strip_boilerplate(raw)
     if not raw.paragraphs and not raw.title:
-        raise PipelineError("no article text left after cleaning", path=path)
+        raise PipelineError("no article text left after cleaning", path=path, line=line)
     body = "\n\n".join(([raw.title] if raw.title else []) + raw.paragraphs)
+    check_length(len(body), max_chars, path, line)
     return Article(id=raw.id, title=raw.title, date=raw.date, source=raw.source, body=body,
                    sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(), path=path.as_posix(),
                    stripped=list(raw.stripped))
 
 
-def read_article_file(path: Path) -> list[Article]:
-    """Read one article file (a .jsonl file may hold many articles)."""
+def read_article_file(path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> list[Article]:
+    """Read one article file (a .jsonl file may hold many articles); longer than `max_chars` is an error."""
     path = Path(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise PipelineError(f"unsupported file type {path.suffix!r} (use .txt, .md, .html or .jsonl)", path=path)
     try:
+        size = path.stat().st_size
+        if fmt != "jsonl" and size > MAX_FILE_BYTES_PER_CHAR * max_chars:
+            raise PipelineError(f"file is {size:,} bytes, more than {MAX_FILE_BYTES_PER_CHAR} x "
+                                f"corpus.max_article_chars ({max_chars:,}) can hold: split it into articles "
+                                "or raise the limit", path=path)
         data = path.read_bytes()
     except OSError as error:
         raise PipelineError(f"cannot read: {error.strerror}", path=path) from None
@@ -282,10 +299,10 @@ def read_article_file(path: Path) -> list[Article]:
                                     line=number) from None
             except RecursionError:
                 raise PipelineError("JSON nested too deeply", path=path, line=number) from None
-            articles.append(to_article(parse_jsonl_line(path, number, value), path))
+            articles.append(to_article(parse_jsonl_line(path, number, value, max_chars), path, max_chars, number))
         return articles
     parse = {"txt": parse_plain_text, "md": parse_markdown, "html": parse_html}[fmt]
-    return [to_article(parse(path.stem, text.replace("\r\n", "\n")), path)]
+    return [to_article(parse(path.stem, text.replace("\r\n", "\n")), path, max_chars)]
 
 
 def find_article_files(folder: Path, formats: list[str]) -> list[Path]:
@@ -306,20 +323,33 @@ class IngestResult:
     skipped: list[dict[str, str]]
 
 
-def ingest_files(paths: list[Path], on_error: str = "fail") -> IngestResult:
-    """Read every file, drop exact duplicates and repeated ids; `on_error='skip'` skips unreadable files."""
+def shown_path(path: Path, root: Path | None) -> str:
+    """A file's path as recorded: relative to the project root when inside it, so outputs do not
+    depend on where the project is checked out (DVC hashes them)."""
+    if root is not None and path.is_absolute() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.as_posix()
+
+
+def ingest_files(paths: list[Path], on_error: str = "fail", max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
+                 root: Path | None = None) -> IngestResult:
+    """Read every file, drop exact duplicates and repeated ids; `on_error='skip'` skips unreadable files.
+
+    Paths under `root` are recorded relative to it.
+    """
     result = IngestResult(articles=[], duplicates=[], skipped=[])
     seen_hashes: dict[str, str] = {}
     seen_ids: set[str] = set()
     for path in paths:
         try:
-            articles = read_article_file(path)
+            articles = read_article_file(path, max_chars)
         except PipelineError as error:
             if on_error != "skip":
                 raise
-            result.skipped.append({"path": path.as_posix(), "error": str(error)})
+            result.skipped.append({"path": shown_path(path, root),
+                                   "error": str(error).replace(str(path), shown_path(path, root))})
             continue
-        for article in articles:
+        for article in (article.model_copy(update={"path": shown_path(path, root)}) for article in articles):
             if article.sha256 in seen_hashes:
                 result.duplicates.append({"id": article.id, "path": article.path,
                                           "duplicate_of": seen_hashes[article.sha256]})
@@ -359,7 +389,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: {params.corpus.name} is an already-labelled dataset; no articles to ingest", file=sys.stderr)
         return 0
     folder = args.corpus or root / params.corpus.path
-    result = ingest_files(find_article_files(folder, params.corpus.formats), params.corpus.on_error)
+    result = ingest_files(find_article_files(folder, params.corpus.formats), params.corpus.on_error,
+                          params.corpus.max_article_chars, root)
     summary = summarise(result)
     write_records(root / params.paths.interim / "articles.jsonl", result.articles)
     write_json(root / params.paths.reports / "ingest.json", summary)

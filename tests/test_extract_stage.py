@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from pipeline.config import ExtractConfig
-from pipeline.errors import run_cli
 from pipeline.extract import main, run
 from pipeline.ingest import read_article_file
 from pipeline.records import Article, Quote, read_records, write_records
@@ -56,14 +55,6 @@ def test_stage_output_is_deterministic(project):
     first = (project / "data/interim/quotes.jsonl").read_bytes()
     main([])
     assert (project / "data/interim/quotes.jsonl").read_bytes() == first
-
-
-def test_missing_input_is_one_clean_error(project, capsys):
-    (project / "data/interim/articles.jsonl").unlink()
-    assert run_cli(main, []) == 2
-    error = capsys.readouterr().err
-    assert error.startswith("error: ") and "articles.jsonl" in error
-    assert not (project / "data/interim/quotes.jsonl").exists()
 
 
 def test_article_cli_prints_json_lines(tmp_path):

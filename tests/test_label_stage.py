@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from pipeline.config import load_params
-from pipeline.errors import run_cli
 from pipeline.label import label_quotes, load_gold, main, report_metrics
 from pipeline.labeling.annotations import annotation_for, write_annotations
 from pipeline.labeling.label_model import ABSTAIN, combine_votes, function_report, vote_matrix
@@ -118,15 +117,6 @@ def test_main_writes_labelled_quotes_and_report(project):
     assert report["quotes"] == 2 and report["label_model"]["gold_accuracy"] == 1.0
     assert set(report["functions"]) == set(load_params(project / "params.yaml").labeling.functions)
     assert not (project / "mlflow.db").exists(), "the report goes into the pipeline's run, opened by train"
-
-
-def test_main_fails_with_one_error_listing_unmatched_annotations(project, capsys):
-    path = project / "data/annotations/south_ossetia_referendum.csv"
-    path.write_text(path.read_text() + "lost1,other_article,support,,A quote nobody extracted,\n")
-    assert run_cli(main, []) == 2
-    error = capsys.readouterr().err
-    assert error.startswith("error: ") and "1 annotation(s) match no quote" in error and "lost1" in error
-    assert not (project / "data/processed/labelled.jsonl").exists()
 
 
 def test_report_metrics_are_flat_numbers():

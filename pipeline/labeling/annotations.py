@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +47,16 @@ def read_annotations(path: str | Path) -> list[Annotation]:
     """Read and validate an annotation CSV; identical duplicate rows collapse, conflicting ones fail."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise PipelineError("annotation file not found", path=path) from None
-    with handle:
-        reader = csv.DictReader(handle)
+    except UnicodeDecodeError as error:
+        raise PipelineError(f"not UTF-8 text ({error.reason} at byte {error.start}): save it as UTF-8 CSV",
+                            path=path) from None
+    if "\x00" in text:
+        raise PipelineError("binary file (NUL bytes), not a CSV", path=path)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
         header = reader.fieldnames or []
         missing = [column for column in REQUIRED if column not in header]
         unknown = [column for column in header if column not in COLUMNS]
@@ -58,6 +64,8 @@ def read_annotations(path: str | Path) -> list[Annotation]:
             raise PipelineError(f"bad header: missing {missing}, unknown {unknown}; expected {list(COLUMNS)}",
                                 path=path, line=1)
         rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        raise PipelineError(f"not a readable CSV file: {error}", path=path, line=reader.line_num) from None
     annotations = []
     for line, row in rows:
         if None in row:

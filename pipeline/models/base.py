@@ -165,15 +165,50 @@ def library_versions(names: Sequence[str]) -> dict[str, str]:
     return found
 
 
+def canonical_skops(data: bytes) -> bytes:
+    """A skops archive with the same bytes for the same estimator in any process.
+
+    skops names arrays and memo entries by `id()` (a memory address) and stamps each member
+    with the clock, and scikit-learn's vectorizers keep `_stop_words_id` (another address,
+    only a cache key: null makes them re-check); DVC would see a new model on every identical
+    run. Ids become their order of first appearance in schema.json, members get a fixed date.
+    """
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    ids: dict[str, str] = {}
+
+    def renumber(match: re.Match) -> str:
+        old = match.group(1) or match.group(2)
+        new = ids.setdefault(old, str(len(ids)))
+        return f'"__id__": {new}' if match.group(1) else f'"{new}.npy"'
+
+    schema = re.sub(r'("_stop_words_id": \{[^{}]*"content": )"\d+"', r'\1"null"',
+                    members.pop("schema.json").decode("utf-8"))
+    schema = re.sub(r'"__id__": (\d+)|"(\d+)\.npy"', renumber, schema)
+    renamed = {f"{ids.get(name[:-4], name[:-4])}.npy" if name.endswith(".npy") else name: content
+               for name, content in members.items()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, content in [*sorted(renamed.items()), ("schema.json", schema.encode("utf-8"))]:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), content)
+    return buffer.getvalue()
+
+
 def save_sklearn(estimator: Any, path: Path) -> None:
-    """Write a scikit-learn object with skops (a safe format, unlike pickle)."""
+    """Write a scikit-learn object with skops (a safe format, unlike pickle), byte-identical on rerun."""
     import skops.io
 
-    skops.io.dump(estimator, path)
+    Path(path).write_bytes(canonical_skops(skops.io.dumps(estimator)))
 
 
 def load_sklearn(path: Path, trusted: Sequence[str] = ()) -> Any:
     """Read a skops file, trusting only the types skops trusts plus `trusted`."""
+    import zipfile
+
     import skops.io
     from skops.io.exceptions import UntrustedTypesFoundException
 
@@ -181,6 +216,8 @@ def load_sklearn(path: Path, trusted: Sequence[str] = ()) -> Any:
         return skops.io.load(path, trusted=list(trusted))
     except FileNotFoundError:
         raise PipelineError("model file missing: the saved model folder is incomplete", path=path) from None
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise PipelineError(f"not a readable skops file ({error}): retrain to rewrite it", path=path) from None
     except UntrustedTypesFoundException as error:
         raise PipelineError(f"refusing to load untrusted types: {error}", path=path) from None
 
