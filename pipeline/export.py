@@ -5,7 +5,9 @@ and labeling config it was trained with, and a copy of this package's code, so
 `mlflow.pyfunc.load_model("models/stance")` works in any Python with the dependencies, without
 the repo. The same model is logged into the pipeline's MLflow run and registered; the alias
 `champion` moves to the new version only when its macro-F1 beats the champion's on the same
-evaluation data, else the new version is the `candidate`. reports/export.json says why.
+evaluation data, else the new version is the `candidate`. reports/export.json says why; it is a
+DVC metric, so it holds nothing that changes between identical runs (the MLflow run id is in
+reports/mlflow_run.json, the registry version's tags name the run).
 """
 from __future__ import annotations
 
@@ -126,12 +128,39 @@ def model_files(params: Params, candidate: Path, staging: Path) -> dict[str, Any
                          "inputs": list(classifier.inputs)}}
 
 
+def make_reproducible(folder: Path) -> None:
+    """Take out of MLmodel what differs between two identical exports, so DVC sees the same model.
+
+    The creation time goes, the random uuid becomes a hash of the folder's other files, and
+    the absolute source paths (a temp folder, this checkout) become the paths inside the
+    folder; MLflow loads the model from those paths only.
+    """
+    import hashlib
+
+    import yaml
+
+    mlmodel = folder / "MLmodel"
+    spec = yaml.safe_load(mlmodel.read_text(encoding="utf-8"))
+    spec.pop("utc_time_created", None)
+    pyfunc = spec["flavors"]["python_function"]
+    for artifact in pyfunc.get("artifacts", {}).values():
+        artifact["uri"] = artifact["path"]
+    if pyfunc.get("model_code_path"):
+        pyfunc["model_code_path"] = Path(pyfunc["model_code_path"]).name
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p != mlmodel):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    spec["model_uuid"] = digest.hexdigest()[:32]
+    mlmodel.write_text(yaml.safe_dump(spec, default_flow_style=False, sort_keys=True), encoding="utf-8")
+
+
 def save_exported(files: dict[str, Any], example: list[dict[str, str]], out: Path) -> None:
     """Write the pyfunc folder `out` atomically (a failed export keeps the previous one)."""
     import mlflow
 
     with atomic_dir(out) as folder:
         mlflow.pyfunc.save_model(path=str(folder), input_example=example, **files)
+        make_reproducible(folder)
 
 
 def register(params: Params, root: Path, files: dict[str, Any], example: list[dict[str, str]],
@@ -140,7 +169,7 @@ def register(params: Params, root: Path, files: dict[str, Any], example: list[di
     import mlflow
 
     name = registered_model_name(params)
-    with tracking.pipeline_run(params, root, candidate) as run:
+    with tracking.pipeline_run(params, root, candidate):
         info = mlflow.pyfunc.log_model(name="stance_model", input_example=example, registered_model_name=name,
                                        **files)
         client = mlflow.MlflowClient()
@@ -156,8 +185,7 @@ def register(params: Params, root: Path, files: dict[str, Any], example: list[di
         client.set_registered_model_alias(name, decision.alias, new_version)
         mlflow.set_tags({"registered_model": name, "registered_version": new_version, "alias": decision.alias})
     return {"registered_model": name, "version": new_version, "alias": decision.alias, "reason": decision.reason,
-            "champion_before": champion_version, "model_uri": f"models:/{name}@{decision.alias}",
-            "run_id": run.info.run_id}
+            "champion_before": champion_version, "model_uri": f"models:/{name}@{decision.alias}"}
 
 
 def main(argv: list[str] | None = None) -> int:
