@@ -1,7 +1,11 @@
-"""Shared fixtures: the project root, ../shared, and an environment with no hub access."""
+"""Shared fixtures: the project root, ../shared, and an environment with no network access:
+the hubs are offline by environment, and a guard fails any test whose process opens a socket
+to a non-loopback address (subprocesses get the offline environment only)."""
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import shutil
 import subprocess
 import sys
@@ -12,6 +16,47 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
+
+
+def is_loopback(address) -> bool:
+    """True for a local (AF_UNIX) address or an IP socket address on the loopback interface."""
+    if not isinstance(address, tuple):
+        return True
+    host = str(address[0]).split("%")[0]
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: resolving and reaching it is network access
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch):
+    """Fail the test if anything in this process connects a socket off the machine.
+
+    The attempt is refused with an OSError (what an offline machine gives) and recorded, so code
+    that catches the error and carries on still fails the test.
+    """
+    attempts: list[str] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guard(real):
+        def connect(self, address):
+            if self.family in (socket.AF_INET, socket.AF_INET6) and not is_loopback(address):
+                attempts.append(repr(address))
+                raise ConnectionRefusedError(f"network access blocked in tests: {address!r}")
+            return real(self, address)
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guard(real_connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guard(real_connect_ex))
+    yield
+    if attempts:
+        pytest.fail(f"the test tried to reach the network: {', '.join(attempts)}")
+
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
@@ -71,7 +116,19 @@ def pipeline_project(tmp_path_factory) -> Path:
     `<project>.exported` keeps a copy of models/stance as the first run wrote it, for tests that
     must not see what later tests do to the project.
     """
-    copy = tmp_path_factory.mktemp("project")
+    copy = project_copy(tmp_path_factory.mktemp("project"))
+    first = run_pipeline(copy)
+    copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
+    shutil.copytree(copy / "models" / "stance", exported_snapshot(copy))
+    first_run_snapshot(copy).mkdir()
+    for name in ("dvc.lock", *(path.relative_to(copy).as_posix() for path in (copy / "reports").glob("*.json"))):
+        (first_run_snapshot(copy) / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(copy / name, first_run_snapshot(copy) / name)
+    return copy
+
+
+def project_copy(copy: Path) -> Path:
+    """The committed and untracked-but-not-ignored files in `copy`, as a new git repo (a clean state)."""
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
@@ -82,11 +139,17 @@ def pipeline_project(tmp_path_factory) -> Path:
     run(["git", "init", "-q"], copy)
     run(["git", "add", "-A"], copy)
     run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], copy)
-    first = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], copy)
-    copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
-    shutil.copytree(copy / "models" / "stance", exported_snapshot(copy))
     return copy
+
+
+def run_pipeline(project: Path) -> subprocess.CompletedProcess:
+    return run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
 
 
 def exported_snapshot(project: Path) -> Path:
     return project.with_name(project.name + ".exported")
+
+
+def first_run_snapshot(project: Path) -> Path:
+    """dvc.lock and reports/*.json as the first run wrote them (later tests change the project)."""
+    return project.with_name(project.name + ".first")

@@ -90,6 +90,8 @@ def test_documented_payload_gets_a_label_and_scores_per_quote(server):
     (json.dumps({"inputs": [{"text": ""}]}).encode(), "text is empty"),
     (json.dumps(["a bare list"]).encode(), "inputs"),
     (json.dumps({"inputs": [{"text": "x"}] * (MAX_BATCH_ROWS + 1)}).encode(), "batch larger than"),
+    (json.dumps({"inputs": [{"text": "word " * 1_000_000}]}).encode(), "longer than"),  # a 5 MB body
+    (b'{"inputs": ' + b"[" * 500 + b"]" * 500 + b"}", "Failed to predict"),
 ])
 def test_bad_payload_is_a_4xx_with_a_message_and_the_server_stays_up(server, body, message):
     status, answer = post(f"{server}/invocations", body)
@@ -120,3 +122,15 @@ def test_predict_article_by_speaker_matches_the_gold_stances(pipeline_project, t
     assert gold["Anatoly Bibilov"] == "support" and gold["Ned Price"] == "oppose"
     assert speakers["David Zalkaliani"]["n_quotes"] >= 3
     assert all(row["article_id"] == SEED_ARTICLE.stem for row in speakers.values())
+
+
+def test_json_nested_too_deeply_leaves_the_server_up(server):
+    """~50,000 levels: MLflow's scoring server parses the body before the model sees it and its
+    RecursionError is a 500 there (not ours to catch); what we can hold is that the server stays up."""
+    try:
+        status, _ = post(f"{server}/invocations", b'{"inputs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
+    except json.JSONDecodeError:  # a plain-text 500 page
+        status = 500
+    assert post(f"{server}/invocations", json.dumps(DOCUMENTED_PAYLOAD).encode())[0] == 200
+    if not 400 <= status < 500:
+        pytest.xfail(f"MLflow's scoring server answers deeply nested JSON with {status}, not a 4xx")
