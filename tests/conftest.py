@@ -117,7 +117,20 @@ def pipeline_project(tmp_path_factory) -> Path:
     must not see what later tests do to the project.
     """
     copy = project_copy(tmp_path_factory.mktemp("project"))
-    first = run_pipeline(copy)
+    # A second clean copy runs alongside on the other core, for the reproducibility test
+    # (tests/test_reliability.py): same outputs from another folder, at little extra wall time.
+    second = project_copy(second_run(copy))
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
+    env.pop("DVC_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
+    with (second / "run.log").open("w") as log:
+        alongside = subprocess.Popen(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"],
+                                     cwd=second, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        first = run_pipeline(copy)
+    finally:
+        alongside.wait()
+    (second / "run.returncode").write_text(str(alongside.returncode))
     copy.joinpath("first_run.log").write_text(first.stdout + first.stderr)
     shutil.copytree(copy / "models" / "stance", exported_snapshot(copy))
     first_run_snapshot(copy).mkdir()
@@ -127,8 +140,14 @@ def pipeline_project(tmp_path_factory) -> Path:
     return copy
 
 
+def second_run(project: Path) -> Path:
+    """The copy that ran the pipeline alongside `pipeline_project` (see there)."""
+    return project.with_name(project.name + ".second")
+
+
 def project_copy(copy: Path) -> Path:
     """The committed and untracked-but-not-ignored files in `copy`, as a new git repo (a clean state)."""
+    copy.mkdir(parents=True, exist_ok=True)
     listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=True).stdout.split("\0")
     for name in filter(None, listed):
