@@ -14,6 +14,7 @@ is never left out). The markdown is written atomically (temp file, then rename).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -46,11 +47,20 @@ class Script:
     args: tuple[str, ...] = ()
     quick_args: tuple[str, ...] = ("--quick",)
     markdown: bool = False
+    section: str = ""  # the saved output's name when one script gives several sections (default: name)
+
+    @property
+    def key(self) -> str:
+        return self.section or self.name
 
 
 SCRIPTS: tuple[Script, ...] = (
     Script("stance_quality", "Stance quality on public datasets", markdown=True),
-    Script("scale", "Speed and scale: repro, encode rate, growth with corpus size", markdown=True),
+    Script("scale", "Speed and scale: repro, encode rate, ingest + extract vs corpus size",
+           ("--skip", "train", "--plot", "docs/scale_extract.png"), markdown=True),
+    Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "--fractions", "0.01",
+           "0.1", "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
+           ("--quick",), markdown=True, section="scale_train"),
     Script("extract_speed", "Extraction speed and quality on PolNeAR, beside textacy and sayswho"),
     Script("train_speed", "Training and prediction time per 1,000 examples"),
     Script("predict_overhead", "Predict overhead of the exported model"),
@@ -72,6 +82,13 @@ def command(script: Script, quick: bool) -> list[str]:
     return [f"bench/{script.name}.py", *(script.quick_args if quick else script.args)]
 
 
+def with_args(scripts: list[Script], overrides: list[str]) -> list[Script]:
+    """Scripts with the `NAME=ARGS` overrides of --args applied to their arguments."""
+    given = dict(item.split("=", 1) for item in overrides)
+    return [dataclasses.replace(script, args=tuple(shlex.split(given[script.key])))
+            if script.key in given else script for script in scripts]
+
+
 def interpreter() -> str:
     """How the report names the Python it ran: `.venv/bin/python` for the project's venv, else its path
     (e.g. a venv layered on it with textacy and sayswho for extract_speed, see that script)."""
@@ -86,10 +103,13 @@ def run_script(script: Script, quick: bool) -> dict:
     clock = time.perf_counter()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     print(f"== bench/{script.name}.py", file=sys.stderr, flush=True)
+    load_before = os.getloadavg()[0]
     completed = subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     return {"name": script.name, "command": f"{interpreter()} " + shlex.join(argv),
             "started": started.strftime("%Y-%m-%d %H:%M UTC"), "seconds": round(time.perf_counter() - clock, 1),
-            "returncode": completed.returncode, "stdout": completed.stdout, "quick": quick}
+            "returncode": completed.returncode, "stdout": completed.stdout, "quick": quick,
+            # Other work on the machine slows every timing: the 1-minute load average before and after says how much.
+            "load": [round(load_before, 1), round(os.getloadavg()[0], 1)]}
 
 
 def package_version(name: str) -> str:
@@ -122,24 +142,25 @@ def machine() -> str:
 
 def section(script: Script, saved: dict | None) -> str:
     if saved is None:
-        return f"## {script.title}\n\nNot run yet: `.venv/bin/python bench/report.py --only {script.name}`.\n"
+        return f"## {script.title}\n\nNot run yet: `.venv/bin/python bench/report.py --only {script.key}`.\n"
     status = "" if saved["returncode"] == 0 else f" **exited with code {saved['returncode']}**"
     body = saved["stdout"].rstrip() or "(no output)"
     if not script.markdown:
         body = f"```\n{body}\n```"
     quick = " **(quick smoke run: not real figures)**" if saved.get("quick") else ""
+    load = f", 1-min load average {saved['load'][0]} before / {saved['load'][1]} after" if "load" in saved else ""
     return (f"## {script.title}\n\nReproduce: `{saved['command']}` (run {saved['started']}, "
-            f"{saved['seconds']:.0f} s){status}{quick}\n\n{body}\n")
+            f"{saved['seconds']:.0f} s{load}){status}{quick}\n\n{body}\n")
 
 
 def assemble(scripts: list[Script], saved: dict[str, dict]) -> str:
     parts = ["# Benchmarks\n",
              "Written by `make bench` (`bench/report.py`): every script in `bench/`, its table, and the command "
              "that reproduces it. Speed figures are medians or best-of-several where the script says so; ratios "
-             "are against a baseline measured in the same run. Public datasets are read in place from "
+             "are against a baseline measured in the same run. Each section gives the 1-minute load average before and after it ran: a load above the core count means other work shared the CPU and the times are inflated (ratios less so). Public datasets are read in place from "
              "`../shared/data` (their SOURCE.md files give origin, licence and counts); none is copied here.\n",
              "## Machine\n", machine() + "\n"]
-    parts += [section(script, saved.get(script.name)) for script in scripts]
+    parts += [section(script, saved.get(script.key)) for script in scripts]
     return "\n".join(parts)
 
 
@@ -150,14 +171,19 @@ def load_saved(folder: Path, name: str) -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", help="run only these scripts (names without .py)")
+    parser.add_argument("--only", nargs="+", help="run only these sections (script names without .py, or a "
+                                                      "section name such as scale_train)")
     parser.add_argument("--assemble", action="store_true", help="run nothing; rewrite the report from saved output")
     parser.add_argument("--quick", action="store_true", help="each script's smoke mode (tiny slices)")
+    parser.add_argument("--args", action="append", default=[], metavar="NAME=ARGS",
+                        help="run script NAME with ARGS instead of its defaults, e.g. 'stance_quality=--sets gwsd'")
     parser.add_argument("--output", type=Path, default=None, help=f"default {OUTPUT.relative_to(ROOT)}")
     parser.add_argument("--saved", type=Path, default=None, help=f"default {SAVED.relative_to(ROOT)}")
     args = parser.parse_args(argv)
-    scripts = scripts_present()
-    names = [script.name for script in scripts]
+    if any("=" not in item for item in args.args):
+        parser.error("--args takes NAME=ARGS")
+    scripts = with_args(scripts_present(), args.args)
+    names = [script.key for script in scripts]
     unknown = sorted(set(args.only or []) - set(names))
     if unknown:
         parser.error(f"unknown script(s) {unknown}; known: {names}")
@@ -166,13 +192,15 @@ def main(argv: list[str] | None = None) -> int:
     output = args.output or (OUTPUT if not args.quick else saved_dir / "benchmarks.md")
     failed = []
     if not args.assemble:
+        smoked = set()
         for script in scripts:
-            if args.only and script.name not in args.only:
-                continue
+            if args.only and script.key not in args.only or args.quick and script.name in smoked:
+                continue  # a script that gives several sections needs one smoke run
+            smoked.add(script.name)
             result = run_script(script, args.quick)
-            write_json(saved_dir / f"{script.name}.json", result)
+            write_json(saved_dir / f"{script.key}.json", result)
             if result["returncode"] != 0:
-                failed.append(script.name)
+                failed.append(script.key)
     saved = {name: load_saved(saved_dir, name) for name in names}
     with atomic_open(output) as handle:
         handle.write(assemble(scripts, saved))

@@ -122,3 +122,18 @@ def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
     assert saved["quick"] and saved["returncode"] == 0
     text = out.read_text()
     assert "quick smoke run" in text and "| tfidf_svm | text | one | 120 |" in text and "QUICK MODE" in text
+
+
+def test_report_args_override_one_script():
+    report = bench_module("report")
+    scripts = [report.Script("stance_quality", "Quality"), report.Script("scale", "Scale", args=("--skip", "repro"))]
+    changed = report.with_args(scripts, ["stance_quality=--from-cache --sets gwsd"])
+    assert report.command(changed[0], quick=False) == ["bench/stance_quality.py", "--from-cache", "--sets", "gwsd"]
+    assert changed[1] == scripts[1]
+
+
+def test_quality_from_cache_fits_nothing(tmp_path, shared):
+    quality = bench_module("stance_quality")
+    out = smoke("bench/stance_quality.py", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
+    assert "Not run here (CPU time): majority, tfidf_svm, tfidf_svm_anchor, embedding_logreg" in out
+    assert not list(tmp_path.iterdir()) and quality.BENCHMARKS["vast"].embedding_cap == 2000
