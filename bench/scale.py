@@ -231,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "scale.png")
     parser.add_argument("--quick", action="store_true", help="smoke: 3 articles, 100/200 examples, no repro")
     args = parser.parse_args(argv)
+    args.plot = ROOT / args.plot if not args.plot.is_absolute() else args.plot
     if args.quick:
         args.skip = sorted(set(args.skip) | {"repro"})
         args.fractions, args.train_sizes, args.train_kinds = [1 / 840, 3 / 840], [100, 200], ["tfidf_logreg"]

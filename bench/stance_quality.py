@@ -270,7 +270,7 @@ def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n:
     if benchmark.note and any(VARIANTS.get(r.name, (r.name,))[0] in ENGLISH_ENCODER_KINDS for r in results):
         notes.append(benchmark.note)
     if notes:
-        print("\nBounds and notes: " + "; ".join(notes) + ".")
+        print("\nBounds and notes: " + "; ".join(note.rstrip(".") for note in notes) + ".")
     print()
 
 
