@@ -39,4 +39,22 @@ def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | No
     except KeyboardInterrupt:
         print("interrupted: earlier outputs are left as they were", file=sys.stderr)
         return 130
+    except Exception as error:
+        if not caused_by_interrupt(error):
+            raise
+        print("interrupted: earlier outputs are left as they were", file=sys.stderr)
+        return 130
     return int(code or 0)
+
+
+def caused_by_interrupt(error: BaseException) -> bool:
+    """Ctrl-C during a library's import surfaces as e.g. ImportError("initialization failed")
+    raised from the KeyboardInterrupt: still an interrupt, not a bug to show a traceback for."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

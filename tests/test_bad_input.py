@@ -208,3 +208,22 @@ def test_bad_input_is_one_line_exit_2_and_earlier_outputs_stay(project, capsys, 
     leftovers = [path for path in project.rglob(".*") if path.name.endswith((".tmp", ".old"))]
     assert leftovers == []
     assert seconds < 30, f"{stage} took {seconds:.0f} s to refuse its input"
+
+
+def test_ctrl_c_inside_a_library_import_is_an_interrupt_not_a_traceback(capsys):
+    from pipeline.errors import run_cli
+
+    def main(argv):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+
+    assert run_cli(main, []) == 130
+    assert capsys.readouterr().err == "interrupted: earlier outputs are left as they were\n"
+
+    def broken(argv):
+        raise ValueError("a real bug")
+
+    with pytest.raises(ValueError):
+        run_cli(broken, [])
