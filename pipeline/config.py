@@ -217,6 +217,9 @@ class ModelConfig(Section):
 
     name: str
     inputs: list[Literal["text", "context", "speaker", "speaker_role", "target", "votes"]] = ["text"]
+    # With `votes` in inputs: labeling functions whose votes the model does not read (and so
+    # serving need not compute), e.g. the sentence-embedding example_similarity.
+    ignore_votes_of: list[Literal[LABELING_FUNCTIONS]] = []  # type: ignore[valid-type]
     params: dict[str, Any] = {}
 
 

@@ -135,6 +135,31 @@ def test_votes_input_renders_each_functions_vote_abstains_left_out():
     assert error.value.field == "votes.cue_oppose"
 
 
+def test_ignored_votes_drop_out_of_the_model_string_and_survive_save_load(rows, labels, tmp_path):
+    example = {"text": "No.", "votes": {"example_similarity": "support", "cue_oppose": "oppose"}}
+    assert build_input(example, ["text", "votes"], ignored_votes=["example_similarity"]) == (
+        "[votes] cue_oppose=oppose [quote] No.")
+    model = build_model(ModelConfig(name="tfidf_logreg", inputs=["text", "votes"],
+                                    ignore_votes_of=["example_similarity"]), seed=7).fit(rows, labels)
+    assert not model.reads_votes_of("example_similarity") and model.reads_votes_of("cue_oppose")
+    # Whatever the ignored function says, the prediction is the same.
+    flipped = [{**row, "votes": {**row["votes"], "example_similarity": "neutral"}} for row in rows]
+    np.testing.assert_array_equal(model.predict_proba(flipped), model.predict_proba(rows))
+    reloaded = load_model(model.save(tmp_path / "ignoring"))
+    assert reloaded.ignored_votes == ("example_similarity",)
+    assert not reloaded.reads_votes_of("example_similarity")
+    with pytest.raises(ValueError, match="ignore_votes_of"):
+        ModelConfig(name="tfidf_logreg", inputs=["text", "votes"], ignore_votes_of=["no_such_function"])
+
+
+def test_weak_only_reads_exactly_the_functions_it_was_fitted_on(rows, labels):
+    functions = sorted(rows[0]["votes"])
+    model = MODEL_KINDS["weak_only"].from_config({}, ("text",), 7, ignored_votes=[functions[0]]).fit(rows, labels)
+    assert model.functions == functions[1:]
+    assert [name for name in functions if model.reads_votes_of(name)] == functions[1:]
+    assert not model.reads_votes_of("a_function_it_never_saw")
+
+
 def test_input_fields_agree_across_builder_and_config_schema():
     assert set(FIELD_KEYS) == set(FIELD_TAGS) == set(INPUT_FIELDS)
     [field_literal] = get_args(ModelConfig.model_fields["inputs"].annotation)
@@ -169,6 +194,8 @@ def test_the_default_model_composes_and_reads_votes(rows, labels):
     model = build_model(params.model, params.seed)
     assert (model.kind, model.inputs) == ("tfidf_logreg", ("text", "speaker", "speaker_role", "votes"))
     assert model.needs_votes
+    # Serving need not run the MiniLM encoder of example_similarity for it (bench/serve_load.py).
+    assert model.ignored_votes == ("example_similarity",)
     assert accuracy(model.fit(rows, labels), rows, labels) >= 0.95
 
 

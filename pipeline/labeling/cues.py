@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 _CONTRACTIONS = ((r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bshan't\b", "shall not"),
                  (r"n't\b", " not"))
@@ -21,6 +22,12 @@ def tokens(text: str) -> list[str]:
     for pattern, replacement in _CONTRACTIONS:
         text = re.sub(pattern, replacement, text)
     return _TOKEN.findall(text)
+
+
+@lru_cache(maxsize=8192)
+def phrase_tokens(phrase: str) -> tuple[str, ...]:
+    """`tokens` of a cue phrase, cached: the same lexicon is matched against every quote."""
+    return tuple(tokens(phrase))
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,13 @@ def find_cues(text_tokens: Sequence[str], phrases: Iterable[str], negators: Iter
     negator_set = set(negators)
     matches = []
     for phrase in phrases:
-        pattern = tokens(phrase)
+        pattern = phrase_tokens(phrase)
         if not pattern:
             continue
-        for start in range(len(text_tokens) - len(pattern) + 1):
+        head, last_start = pattern[0], len(text_tokens) - len(pattern)
+        starts = ([i for i, word in enumerate(text_tokens) if i <= last_start and word.startswith(head[:-1])]
+                  if head.endswith("*") else [i for i, word in enumerate(text_tokens) if word == head and i <= last_start])
+        for start in starts:
             window = text_tokens[start:start + len(pattern)]
             if all(_word_matches(p, w) for p, w in zip(pattern, window)):
                 matches.append(CueMatch(phrase, start, _negated(text_tokens, start, negator_set, scope)))

@@ -38,7 +38,7 @@ def model_kind(name: str) -> type[StanceModel]:
 
 def build_model(config: ModelConfig, seed: int) -> StanceModel:
     """An unfitted model of the configured kind, its params validated."""
-    return model_kind(config.name).from_config(config.params, config.inputs, seed)
+    return model_kind(config.name).from_config(config.params, config.inputs, seed, config.ignore_votes_of)
 
 
 def load_model(directory: str | Path) -> StanceModel:

@@ -13,7 +13,7 @@ import math
 import os
 import platform
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, ClassVar
@@ -56,10 +56,11 @@ class ModelParams(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def votes_value(example: Mapping[str, Any]) -> str | None:
+def votes_value(example: Mapping[str, Any], ignored: Collection[str] = ()) -> str | None:
     """The labeling functions' votes as tokens, "cue_oppose=oppose speaker_prior=oppose".
 
     Functions in name order, abstains (None) left out; None when every function abstained.
+    Votes of the `ignored` functions are left out too.
     Votes may be a mapping or its JSON text (as in a table). An example without `votes` is an
     error: a model that learned from votes would silently predict worse without them.
     """
@@ -74,6 +75,8 @@ def votes_value(example: Mapping[str, Any]) -> str | None:
                             field="votes")
     tokens = []
     for function in sorted(votes):
+        if function in ignored:
+            continue
         label = votes[function]
         if label is None:
             continue
@@ -83,10 +86,10 @@ def votes_value(example: Mapping[str, Any]) -> str | None:
     return " ".join(tokens) or None
 
 
-def field_value(example: Mapping[str, Any], field: str) -> str | None:
+def field_value(example: Mapping[str, Any], field: str, ignored_votes: Collection[str] = ()) -> str | None:
     """The example's value for an input field, or None when absent, null, NaN or blank."""
     if field == "votes":
-        return votes_value(example)
+        return votes_value(example, ignored_votes)
     for key in FIELD_KEYS[field]:
         value = example.get(key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -97,13 +100,13 @@ def field_value(example: Mapping[str, Any], field: str) -> str | None:
     return None
 
 
-def build_input(example: Mapping[str, Any], inputs: Sequence[str]) -> str:
+def build_input(example: Mapping[str, Any], inputs: Sequence[str], ignored_votes: Collection[str] = ()) -> str:
     """Join the configured fields of one example into the string a model reads.
 
     With only `text` configured the quote is returned as is; otherwise each present field
     is tagged ("[target] ... [speaker] ... [role] ... [votes] ... [quote] ... [context] ...") and
     absent optional fields are left out. A missing quote text is an error, and so are missing
-    `votes` when they are configured (see `votes_value`).
+    `votes` when they are configured (see `votes_value`), without the votes of `ignored_votes`.
     """
     if field_value(example, "text") is None:
         raise PipelineError("example has no quote text", field="text")
@@ -111,7 +114,7 @@ def build_input(example: Mapping[str, Any], inputs: Sequence[str]) -> str:
         return field_value(example, "text")
     parts = []
     for field in FIELD_TAGS:
-        if field in inputs and (value := field_value(example, field)) is not None:
+        if field in inputs and (value := field_value(example, field, ignored_votes)) is not None:
             parts.append(f"{FIELD_TAGS[field]} {value}")
     return " ".join(parts)
 
@@ -233,7 +236,8 @@ class StanceModel(ABC):
     Params: ClassVar[type[ModelParams]] = ModelParams
     libraries: ClassVar[tuple[str, ...]] = ("numpy",)
 
-    def __init__(self, params: ModelParams, inputs: Sequence[str] = ("text",), seed: int = 0):
+    def __init__(self, params: ModelParams, inputs: Sequence[str] = ("text",), seed: int = 0,
+                 ignored_votes: Sequence[str] = ()):
         unknown = [field for field in inputs if field not in INPUT_FIELDS]
         if unknown or "text" not in inputs:
             raise PipelineError(f"inputs must include 'text' and only use {', '.join(INPUT_FIELDS)}; "
@@ -241,6 +245,7 @@ class StanceModel(ABC):
         self.params = params
         self.inputs = tuple(inputs)
         self.seed = seed
+        self.ignored_votes = tuple(sorted(set(ignored_votes)))
         self.fitted = False
 
     @property
@@ -253,11 +258,19 @@ class StanceModel(ABC):
         """
         return "votes" in self.inputs
 
+    def reads_votes_of(self, function: str) -> bool:
+        """Whether this model reads the votes of a labeling function (when it reads votes at all).
+
+        Serving computes only the functions it reads, so a model that ignores an expensive one
+        (the sentence-embedding `example_similarity`) answers without paying for it.
+        """
+        return self.needs_votes and function not in self.ignored_votes
+
     @classmethod
     def from_config(cls, params: Mapping[str, Any], inputs: Sequence[str] = ("text",),
-                    seed: int = 0) -> StanceModel:
+                    seed: int = 0, ignored_votes: Sequence[str] = ()) -> StanceModel:
         """Validate `params` against this kind's schema and build an unfitted model."""
-        return cls(cls.validate_params(params), inputs, seed)
+        return cls(cls.validate_params(params), inputs, seed, ignored_votes)
 
     @classmethod
     def validate_params(cls, params: Mapping[str, Any]) -> ModelParams:
@@ -272,7 +285,7 @@ class StanceModel(ABC):
 
     def texts(self, examples: Sequence[Mapping[str, Any]]) -> list[str]:
         """The model strings of a batch of examples, from the configured input fields."""
-        return [build_input(example, self.inputs) for example in examples]
+        return [build_input(example, self.inputs, self.ignored_votes) for example in examples]
 
     def fit(self, examples: Sequence[Mapping[str, Any]], labels: Sequence[str],
             weights: Sequence[float] | None = None) -> StanceModel:
@@ -315,6 +328,7 @@ class StanceModel(ABC):
             "params": self.params.model_dump(mode="json"),
             "inputs": list(self.inputs),
             "needs_votes": self.needs_votes,  # for readers of the folder without this code
+            "ignored_votes": list(self.ignored_votes),
             "labels": list(LABELS),
             "seed": self.seed,
             "versions": library_versions(self.libraries),
@@ -339,7 +353,8 @@ class StanceModel(ABC):
         if manifest["kind"] != cls.kind:
             raise PipelineError(f"holds a {manifest['kind']!r} model, not {cls.kind!r}",
                                 path=directory / MANIFEST_NAME, field="kind")
-        model = cls(cls.validate_params(manifest["params"]), manifest["inputs"], manifest["seed"])
+        model = cls(cls.validate_params(manifest["params"]), manifest["inputs"], manifest["seed"],
+                    manifest.get("ignored_votes", ()))
         model._load_artifacts(directory)
         model.fitted = True
         return model

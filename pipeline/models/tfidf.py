@@ -86,8 +86,21 @@ class TfidfModel(StanceModel):
         self.pipeline = Pipeline([("features", features), ("classifier", classifier)])
 
     def _predict_proba(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
-        proba = self.pipeline.predict_proba(self.texts(examples))
-        return full_proba(proba, self.pipeline.classes_)
+        """The fitted pipeline's probabilities, computed step by step.
+
+        Same numbers as `pipeline.predict_proba`, without its per-call overhead (a joblib pool for
+        the FeatureUnion, input re-validation): on one served quote that overhead was half the time.
+        """
+        import scipy.sparse
+        import sklearn
+
+        texts = self.texts(examples)
+        union, classifier = self.pipeline.named_steps["features"], self.pipeline.named_steps["classifier"]
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            matrix = scipy.sparse.hstack([vectorizer.transform(texts) for _, vectorizer in union.transformer_list],
+                                         format="csr")
+            proba = classifier.predict_proba(matrix)
+        return full_proba(proba, classifier.classes_)
 
     def _save_artifacts(self, directory: Path) -> None:
         save_sklearn(self.pipeline, directory / PIPELINE_FILE)

@@ -80,10 +80,15 @@ class WeakOnlyModel(StanceModel):
         """Always: the votes are all this model reads."""
         return True
 
+    def reads_votes_of(self, function: str) -> bool:
+        """Once fitted, exactly the functions it was fitted on."""
+        return function in self.functions if self.fitted else super().reads_votes_of(function)
+
     def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
         from snorkel.labeling.model import LabelModel
 
-        functions = sorted({name for example in examples for name in (example.get("votes") or {})})
+        functions = sorted({name for example in examples for name in (example.get("votes") or {})
+                            if name not in self.ignored_votes})
         if len(functions) < MIN_FUNCTIONS:
             raise PipelineError(f"the weak_only model needs votes from at least {MIN_FUNCTIONS} labeling "
                                 f"functions; the training examples have {len(functions)}", field="votes")

@@ -7,7 +7,7 @@ Kept free of MLflow so predict, export and the tests share one definition.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,11 +88,13 @@ def request_quotes(requests: Sequence[StanceRequest]) -> list[Quote]:
 class VoteSource:
     """The labeling functions of the model's target, for classifiers that read their votes."""
 
-    def __init__(self, target: TargetConfig, labeling: LabelingConfig):
+    def __init__(self, target: TargetConfig, labeling: LabelingConfig, reads: Callable[[str], bool] = bool):
+        """Only the functions `reads(name)` accepts are built and run (the classifier's own choice)."""
         from pipeline.labeling.functions import build_labeling_functions
 
         self.target = target
-        self.functions = build_labeling_functions(target, labeling)
+        read = [name for name in labeling.functions if reads(name)]
+        self.functions = build_labeling_functions(target, labeling.model_copy(update={"functions": read}))
 
     def votes(self, requests: Sequence[StanceRequest]) -> list[dict[str, str | None]]:
         from pipeline.labeling.label_model import vote_matrix, votes_of

@@ -34,7 +34,8 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
         self.classifier = load_model(context.artifacts[CLASSIFIER_ARTIFACT])
         described = json.loads(Path(context.artifacts[TARGET_ARTIFACT]).read_text(encoding="utf-8"))
         self.target = TargetConfig.model_validate(described["target"])
-        self.vote_source = (VoteSource(self.target, LabelingConfig.model_validate(described["labeling"]))
+        self.vote_source = (VoteSource(self.target, LabelingConfig.model_validate(described["labeling"]),
+                                       self.classifier.reads_votes_of)
                             if self.classifier.needs_votes else None)
 
     def predict(self, context, model_input: list[StanceRequest], params=None) -> list[StancePrediction]:
