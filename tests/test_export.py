@@ -18,7 +18,8 @@ from pipeline.errors import PipelineError
 from pipeline.export import (CANDIDATE, CHAMPION, Evaluation, choose_alias, input_example, model_files, register,
                              save_exported)
 from pipeline.models import build_model, load_model
-from pipeline.serving.contract import MAX_BATCH_ROWS, parse_requests
+from pipeline.serving.contract import MAX_BATCH_ROWS, VoteSource, parse_requests
+from pipeline.serving.server import nesting_error
 
 EXAMPLES = [
     ({"text": "We will hold the referendum on joining Russia", "speaker": "Anatoly Bibilov"}, "support"),
@@ -58,6 +59,25 @@ def test_bad_requests_name_the_row_and_field(rows, message):
 def test_table_cells_that_are_nan_count_as_absent():
     [request] = parse_requests([{"text": "a quote", "speaker": float("nan"), "context": None}])
     assert request.speaker is None and request.context is None
+
+
+def test_only_json_nested_past_the_parser_limit_is_refused_before_mlflow():
+    assert "nested too deeply" in nesting_error(b'{"inputs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
+    assert nesting_error(b'{"inputs": ' + b"[" * 600 + b"]" * 600 + b"}") is None  # parsable: MLflow answers
+    assert nesting_error(b'{"inputs": [{"text": "fine"}]}') is None
+    assert nesting_error(b'{"inputs": [{"text": "unclosed' + b"[" * 900) is None  # bad JSON: MLflow's 400
+
+
+def test_serving_runs_only_the_labeling_functions_the_model_reads():
+    params = load_params(REPO_ROOT / "params.yaml")
+    assert "example_similarity" in params.labeling.functions
+    ignoring = build_model(ModelConfig(name="tfidf_logreg", inputs=["text", "votes"],
+                                       ignore_votes_of=["example_similarity"]), seed=0)
+    source = VoteSource(params.target, params.labeling, ignoring.reads_votes_of)
+    assert [function.name for function in source.functions] == [
+        name for name in params.labeling.functions if name != "example_similarity"]
+    [votes] = source.votes(parse_requests([{"text": "Such a referendum is illegal", "speaker": "David Zalkaliani"}]))
+    assert "example_similarity" not in votes and votes["speaker_prior"] == "oppose"
 
 
 @pytest.fixture(scope="module")
