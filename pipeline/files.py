@@ -17,6 +17,19 @@ from typing import IO, Any
 from pipeline.errors import PipelineError
 
 
+def _process_umask() -> int:
+    """The umask, read once (reading it means setting it, which is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _process_umask()
+# Temp files and folders are created private (0600 / 0700); what is renamed into place gets the
+# permissions a plain open() or mkdir() would have given it.
+FILE_MODE, DIR_MODE = 0o666 & ~UMASK, 0o777 & ~UMASK
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temp file beside `path`; rename it onto `path` only if the block succeeds."""
@@ -29,6 +42,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, FILE_MODE)
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -44,6 +58,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp_dir
+        os.chmod(tmp_dir, DIR_MODE)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.files import atomic_open, read_jsonl, write_jsonl
+from pipeline.files import UMASK, atomic_dir, atomic_open, read_jsonl, write_jsonl
 from pipeline.records import Quote, quote_id, read_records, write_records
 
 QUOTE = {"id": "q", "article_id": "a", "text": "We will vote", "kind": "direct", "cue": "said",
@@ -51,6 +51,15 @@ def test_malformed_and_deeply_nested_json(tmp_path):
     path.write_text("[" * 100000 + "]" * 100000 + "\n")
     with pytest.raises(PipelineError, match=r"x.jsonl:1: "):
         list(read_jsonl(path))
+
+
+def test_atomic_outputs_get_ordinary_permissions_not_the_temp_files_private_ones(tmp_path):
+    with atomic_open(tmp_path / "out.json") as handle:
+        handle.write("{}")
+    with atomic_dir(tmp_path / "folder") as folder:
+        (folder / "inside.txt").write_text("x")
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o666 & ~UMASK
+    assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o777 & ~UMASK
 
 
 def test_atomic_open_keeps_the_old_file_on_failure(tmp_path):
