@@ -88,12 +88,14 @@ def request_quotes(requests: Sequence[StanceRequest]) -> list[Quote]:
 class VoteSource:
     """The labeling functions of the model's target, for classifiers that read their votes."""
 
-    def __init__(self, target: TargetConfig, labeling: LabelingConfig, reads: Callable[[str], bool] = bool):
-        """Only the functions `reads(name)` accepts are built and run (the classifier's own choice)."""
+    def __init__(self, target: TargetConfig, labeling: LabelingConfig,
+                 reads: Callable[[str], bool] | None = None):
+        """Only the functions `reads(name)` accepts are built and run (the classifier's own choice;
+        None: all the labeling config lists)."""
         from pipeline.labeling.functions import build_labeling_functions
 
         self.target = target
-        read = [name for name in labeling.functions if reads(name)]
+        read = [name for name in labeling.functions if reads is None or reads(name)]
         self.functions = build_labeling_functions(target, labeling.model_copy(update={"functions": read}))
 
     def votes(self, requests: Sequence[StanceRequest]) -> list[dict[str, str | None]]:
