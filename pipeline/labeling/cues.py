@@ -53,9 +53,7 @@ def find_cues(text_tokens: Sequence[str], phrases: Iterable[str], negators: Iter
         pattern = phrase_tokens(phrase)
         if not pattern:
             continue
-        head, last_start = pattern[0], len(text_tokens) - len(pattern)
-        starts = ([i for i, word in enumerate(text_tokens) if i <= last_start and word.startswith(head[:-1])]
-                  if head.endswith("*") else [i for i, word in enumerate(text_tokens) if word == head and i <= last_start])
+        starts = [i for i in range(len(text_tokens) - len(pattern) + 1) if _word_matches(pattern[0], text_tokens[i])]
         for start in starts:
             window = text_tokens[start:start + len(pattern)]
             if all(_word_matches(p, w) for p, w in zip(pattern, window)):

@@ -38,7 +38,7 @@ def nesting_error(body: bytes) -> str | None:
     except RecursionError:
         return "request body: JSON nested too deeply (more than about 1,000 levels of [ or {)"
     except ValueError:
-        return None
+        pass
     return None
 
 
