@@ -57,9 +57,10 @@ class Script:
 SCRIPTS: tuple[Script, ...] = (
     Script("stance_quality", "Stance quality on public datasets", markdown=True),
     Script("scale", "Speed and scale: repro, encode rate, ingest + extract vs corpus size",
-           ("--skip", "train", "--plot", "docs/scale_extract.png"), markdown=True),
-    Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "--fractions", "0.01",
-           "0.1", "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
+           ("--skip", "train", "--fractions", "0.01", "0.1", "0.25", "1", "10", "--plot", "docs/scale_extract.png"),
+           markdown=True),
+    Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "extract",
+           "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
            ("--quick",), markdown=True, section="scale_train"),
     Script("extract_speed", "Extraction speed and quality on PolNeAR, beside textacy and sayswho"),
     Script("train_speed", "Training and prediction time per 1,000 examples"),

@@ -9,7 +9,8 @@
 3. Ingest and extract time against corpus size: PolNeAR train articles (read in place from
    ../shared/data/polnear) written as .txt files, at fractions/multiples of the 840-article
    train split; beyond 1x the articles repeat with a one-line paragraph "Copy N." appended
-   (ingest drops exact duplicates). Model loading is not timed.
+   (ingest drops exact duplicates). Model loading is not timed. Each size runs with every
+   --n-process value (extract.n_process: spaCy parses in that many processes; default 1 and 2).
 4. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
    `measure`), for the default model (tfidf_logreg with votes), tfidf_svm and embedding_logreg.
 
@@ -17,6 +18,7 @@ Tables go to stdout (markdown), the growth plot to --plot (PNG).
 
     .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
+    .venv/bin/python bench/scale.py --skip repro encode extract          # train time only
     .venv/bin/python bench/scale.py --quick                            # smoke: tiny sizes, no repro
 """
 from __future__ import annotations
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -140,38 +143,87 @@ def write_articles(folder: Path, base: list[tuple[str, str]], count: int) -> Non
         (folder / f"{index:06d}_{name[:40]}.txt").write_text(body, encoding="utf-8")
 
 
-def bench_extract(fractions: list[float], repeats: int) -> list[tuple[float, int, float, float, int]]:
-    """(fraction of train, articles, ingest s, extract s, quotes) per size; small sizes are medians."""
+@dataclass(frozen=True)
+class ExtractRow:
+    """One corpus size through ingest and extract with `n_process` spaCy parser processes."""
+
+    fraction: float
+    n_process: int
+    articles: int
+    ingest_s: float
+    extract_s: float
+    quotes: int
+
+    @property
+    def seconds_per_article(self) -> float:
+        return (self.ingest_s + self.extract_s) / self.articles
+
+
+def bench_extract(fractions: list[float], repeats: int, n_processes: list[int]) -> list[ExtractRow]:
+    """Each size with each n_process (extract.n_process: spaCy parses in that many processes); small sizes are medians."""
     from pipeline.extract import extract_articles
     from pipeline.extraction import load_nlp
     from pipeline.ingest import find_article_files, ingest_files
 
     base = polnear_texts("train")
-    cfg = ExtractConfig()
-    nlp = load_nlp(cfg.spacy_model)
+    nlp = load_nlp(ExtractConfig().spacy_model)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
         warm = Path(scratch) / "warm-up"
         write_articles(warm, base, 1)  # the first parse pays for lazy initialisation: not timed
-        list(extract_articles(ingest_files(find_article_files(warm, ["txt"])).articles, nlp, cfg))
+        list(extract_articles(ingest_files(find_article_files(warm, ["txt"])).articles, nlp, ExtractConfig()))
         for fraction in fractions:
             count = max(1, round(fraction * len(base)))
             folder = Path(scratch) / f"n{count}"
             write_articles(folder, base, count)
-            runs = []
-            for _ in range(repeats if count <= 100 else 1):
-                started = time.perf_counter()
-                articles = ingest_files(find_article_files(folder, ["txt"])).articles
-                ingested = time.perf_counter()
-                quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
-                runs.append((ingested - started, time.perf_counter() - ingested, quotes))
-            ingest_s = statistics.median(run[0] for run in runs)
-            extract_s = statistics.median(run[1] for run in runs)
-            rows.append((fraction, len(articles), ingest_s, extract_s, runs[0][2]))
-            print(f"  extract n={count}: ingest {ingest_s:.1f} s, extract {extract_s:.1f} s", file=sys.stderr,
-                  flush=True)
+            for n_process in n_processes:
+                cfg = ExtractConfig(n_process=n_process)
+                runs = []
+                for _ in range(repeats if count <= 100 else 1):
+                    started = time.perf_counter()
+                    articles = ingest_files(find_article_files(folder, ["txt"])).articles
+                    ingested = time.perf_counter()
+                    quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
+                    runs.append((ingested - started, time.perf_counter() - ingested, quotes))
+                rows.append(ExtractRow(fraction, n_process, len(articles), statistics.median(run[0] for run in runs),
+                                       statistics.median(run[1] for run in runs), runs[0][2]))
+                print(f"  extract n={count} n_process={n_process}: ingest {rows[-1].ingest_s:.1f} s, "
+                      f"extract {rows[-1].extract_s:.1f} s", file=sys.stderr, flush=True)
             shutil.rmtree(folder)
     return rows
+
+
+def quotes_note(rows: list[ExtractRow]) -> str:
+    """Whether every n_process found the same number of quotes at each size (it should: only the parse is split)."""
+    if len({row.n_process for row in rows}) < 2:
+        return ""
+    differ = sorted({row.articles for row in rows if row.quotes != next(
+        other.quotes for other in rows if other.fraction == row.fraction)})
+    return ("Every n_process found the same quotes count at each size." if not differ else
+            f"QUOTE COUNTS DIFFER between n_process values at {', '.join(map(str, differ))} articles.")
+
+
+def print_extract_table(rows: list[ExtractRow], repeats: int) -> None:
+    """The growth table: per n_process, seconds per article against its smallest size; speed-up against n_process 1."""
+    print("### Ingest and extract vs corpus size (PolNeAR train articles)\n")
+    print("| x train | n_process | articles | quotes | ingest s | extract s | articles/s | s per article vs smallest "
+          "| x faster than n_process 1 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        smallest = next(other for other in rows if other.n_process == row.n_process)
+        single = next((other for other in rows if other.fraction == row.fraction and other.n_process == 1), None)
+        speedup = f"{single.seconds_per_article / row.seconds_per_article:.2f}" if single else ""
+        print(f"| {row.fraction:.3g} | {row.n_process} | {row.articles:,} | {row.quotes:,} | {row.ingest_s:.2f} | "
+              f"{row.extract_s:.1f} | {1 / row.seconds_per_article:.2f} | "
+              f"{row.seconds_per_article / smallest.seconds_per_article:.2f} | {speedup} |")
+    largest = max(rows, key=lambda row: (row.articles, -row.n_process))
+    rate = min(row.seconds_per_article for row in rows if row.articles == largest.articles)
+    not_run = [m for m in (10, 100) if all(row.fraction < m for row in rows)]
+    print(f"\nSizes up to {largest.articles:,} articles were run; sizes of up to 100 articles are the median of "
+          f"{repeats} runs. `s per article vs smallest` near 1 means linear growth. {quotes_note(rows)}"
+          + (" Not run: " + ", ".join(f"{m}x ({m * 840:,} articles, about {m * 840 * rate / 60:,.0f} min at the "
+                                      f"largest size's best rate)" for m in not_run)
+             + "; `--fractions 10 100` runs them." if not_run else "") + "\n")
 
 
 def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str, int, float, float]]:
@@ -189,29 +241,37 @@ def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str
     return rows
 
 
-def plot(extract_rows: list, train_rows: list, path: Path) -> None:
+def plot(extract_rows: list[ExtractRow], train_rows: list, path: Path) -> None:
+    """One log-log panel per part that ran: ingest and extract seconds per corpus size, fit seconds per training size."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=110)
+    panels = [rows for rows in (extract_rows, train_rows) if rows]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), dpi=110, squeeze=False)
+    panel = iter(axes[0])
     if extract_rows:
-        articles = [row[1] for row in extract_rows]
-        left.plot(articles, [row[2] for row in extract_rows], "o-", label="ingest")
-        left.plot(articles, [row[3] for row in extract_rows], "s-", label="extract (spaCy parse + rules)")
+        left = next(panel)
+        single = [row for row in extract_rows if row.n_process == min(r.n_process for r in extract_rows)]
+        left.plot([row.articles for row in single], [row.ingest_s for row in single], "o-", label="ingest")
+        for n_process in dict.fromkeys(row.n_process for row in extract_rows):
+            mine = [row for row in extract_rows if row.n_process == n_process]
+            left.plot([row.articles for row in mine], [row.extract_s for row in mine], "s-",
+                      label=f"extract, n_process {n_process} (spaCy parse + rules)")
         left.set(xscale="log", yscale="log", xlabel="PolNeAR train articles", ylabel="seconds",
                  title="Ingest and extract vs corpus size")
         left.legend()
-    for kind in dict.fromkeys(row[0] for row in train_rows):
-        mine = [row for row in train_rows if row[0] == kind]
-        right.plot([row[1] for row in mine], [row[2] for row in mine], "o-", label=kind)
     if train_rows:
+        right = next(panel)
+        for kind in dict.fromkeys(row[0] for row in train_rows):
+            mine = [row for row in train_rows if row[0] == kind]
+            right.plot([row[1] for row in mine], [row[2] for row in mine], "o-", label=kind)
         right.set(xscale="log", yscale="log", xlabel="training examples (SemEval tweets)", ylabel="fit seconds",
                   title="Train vs training size")
         right.legend()
-    for axes in (left, right):
-        axes.grid(True, which="both", alpha=0.3)
+    for each in axes[0]:
+        each.grid(True, which="both", alpha=0.3)
     figure.tight_layout()
     with atomic_open(path, "wb", encoding=None) as handle:
         figure.savefig(handle, format="png", metadata={"Software": None})
@@ -223,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", nargs="+", choices=PARTS, default=[])
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.1, 0.25, 1.0],
                         help="corpus sizes as multiples of the 840 PolNeAR train articles")
+    parser.add_argument("--n-process", nargs="+", type=int, default=[1, 2],
+                        help="extract.n_process values to run every size with (spaCy parser processes)")
     parser.add_argument("--train-sizes", nargs="+", type=int, default=[500, 1000, 2000, 5000])
     parser.add_argument("--train-kinds", nargs="+", choices=TRAIN_KINDS, default=list(TRAIN_KINDS))
     parser.add_argument("--encode-count", type=int, default=512)
@@ -235,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.skip = sorted(set(args.skip) | {"repro"})
         args.fractions, args.train_sizes, args.train_kinds = [1 / 840, 3 / 840], [100, 200], ["tfidf_logreg"]
+        args.n_process = [1]
         args.encode_count, args.repeats = 16, 1
         args.plot = Path(tempfile.gettempdir()) / "bench-quick-scale.png"
     if not POLNEAR.is_dir() or not SEMEVAL.is_dir():
@@ -251,25 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, count, per_s, tokens_s in bench_encode(args.encode_count, args.repeats):
             print(f"| {name} | {count} | {per_s:.1f} | {tokens_s:,.0f} |")
         print()
-    extract_rows = [] if "extract" in args.skip else bench_extract(args.fractions, args.repeats)
+    extract_rows = [] if "extract" in args.skip else bench_extract(args.fractions, args.repeats, args.n_process)
     if extract_rows:
-        base = extract_rows[0]
-        print("### Ingest and extract vs corpus size (PolNeAR train articles)\n")
-        print("| x train | articles | quotes | ingest s | extract s | articles/s | s per article vs smallest |")
-        print("|---:|---:|---:|---:|---:|---:|---:|")
-        for fraction, count, ingest_s, extract_s, quotes in extract_rows:
-            total = ingest_s + extract_s
-            ratio = (total / count) / ((base[2] + base[3]) / base[1])
-            print(f"| {fraction:.3g} | {count:,} | {quotes:,} | {ingest_s:.2f} | {extract_s:.1f} | {count / total:.2f} "
-                  f"| {ratio:.2f} |")
-        largest = extract_rows[-1]
-        seconds_per_article = (largest[2] + largest[3]) / largest[1]
-        not_run = [m for m in (10, 100) if all(row[0] < m for row in extract_rows)]
-        print(f"\nSizes up to {largest[1]:,} articles were run; sizes of up to 100 articles are the median of "
-              f"{args.repeats} runs. `s per article vs smallest` near 1 means linear growth."
-              + (" Not run: " + ", ".join(f"{m}x ({m * 840:,} articles, about {m * 840 * seconds_per_article / 60:,.0f} "
-                                          f"min at the largest size's rate)" for m in not_run)
-                 + "; `--fractions 10 100` runs them." if not_run else "") + "\n")
+        print_extract_table(extract_rows, args.repeats)
     train_rows = [] if "train" in args.skip else bench_train(args.train_sizes, args.train_kinds, args.seed)
     if train_rows:
         print("### Train vs training size (SemEval tweets, conf/model defaults; default model = tfidf_logreg)\n")

@@ -21,6 +21,10 @@ and --setfit-steps (100 contrastive steps); on VAST (13,477 long comments; encod
 embedding_logreg trains on a stratified sample of 2,000 rows and setfit/finetune on 4,000. Each (set, model) result is cached in
 docs/bench/stance_quality/ and reused only when the model config, rows and seed match.
 
+Dev-tuned rows (`<kind>_tuned`, on the sets in --tune-sets, default SemEval): the kind's small grid in
+TUNING_GRIDS is searched on a stratified 20% dev split of the training rows (scored with the set's own
+metric; the test split is never seen), and the best point is refitted on all training rows and tested.
+
     .venv/bin/python bench/stance_quality.py                                  # the default sets and kinds
     .venv/bin/python bench/stance_quality.py --sets gwsd --kinds tfidf_svm    # one cell
     .venv/bin/python bench/stance_quality.py --quick                          # smoke: tiny slices
@@ -107,7 +111,31 @@ BENCHMARKS: dict[str, Benchmark] = {
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_svm_anchor": ("tfidf_svm", {"word_ngrams": [1, 3], "C": 1.0, "class_weight": None}),
 }
-DEFAULT_KINDS = ["majority", "tfidf_svm", "tfidf_svm_anchor", "embedding_logreg", "setfit", "finetune"]
+# Small grids for the `<kind>_tuned` rows, searched on a dev split of the training rows (never the test split).
+# class_weight is a real choice where the metric leaves a class out (SemEval's F_avg ignores NONE, so balancing
+# trades the scored majority class's recall for the unscored class); C, epochs and contrastive steps are the
+# capacity knobs a CPU can afford. The first value of each is the conf/model default.
+TUNING_GRIDS: dict[str, dict[str, list[Any]]] = {
+    "tfidf_svm": {"class_weight": ["balanced", None], "C": [0.5, 1.0, 0.25]},
+    "embedding_logreg": {"class_weight": ["balanced", None], "C": [1.0, 4.0]},
+    "setfit": {"class_weight": ["balanced", None], "max_steps": [100, 400]},
+    "finetune": {"class_weight": ["balanced", None], "epochs": [3.0, 6.0]},
+}
+TUNED = {f"{kind}_tuned": kind for kind in TUNING_GRIDS}
+DEV_FRACTION = 0.2
+DEFAULT_KINDS = ["majority", "tfidf_svm", "tfidf_svm_anchor", "embedding_logreg", "setfit", "finetune", *TUNED]
+
+
+def base_kind(name: str) -> str:
+    """The registry kind behind a row name (tfidf_svm_anchor and tfidf_svm_tuned are tfidf_svm)."""
+    return TUNED.get(name) or VARIANTS.get(name, (name, {}))[0]
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of a grid, the defaults (first values) first."""
+    import itertools
+
+    return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
 
 
 @dataclass
@@ -121,15 +149,16 @@ class Bounds:
     train_cap: int | None = None  # --quick: every kind
     test_cap: int | None = None
 
-    def describe(self, kind: str, train_n: int) -> str:
+    def describe(self, kind: str, train_n: int, tuned: bool = False) -> str:
+        """The bounds a row ran under; a tuned row's epochs and steps come from its grid instead."""
         parts = []
         if kind == "embedding_logreg" and self.embedding_cap and train_n > self.embedding_cap:
             parts.append(f"a stratified sample of {self.embedding_cap:,} training examples (encoding time)")
         if kind in TRANSFORMER_KINDS and self.transformer_cap and train_n > self.transformer_cap:
             parts.append(f"a stratified sample of at most {self.transformer_cap:,} training examples")
-        if kind == "finetune":
+        if kind == "finetune" and not tuned:
             parts.append(f"{self.finetune_epochs:g} epoch(s)")
-        if kind == "setfit":
+        if kind == "setfit" and not tuned:
             parts.append(f"at most {self.setfit_steps} contrastive steps of 16 pairs")
         return ", ".join(parts)
 
@@ -168,16 +197,25 @@ def stratified_sample(rows: list[dict], cap: int | None, seed: int) -> list[dict
     return kept
 
 
-def model_config(name: str, inputs: Sequence[str], bounds: Bounds) -> ModelConfig:
-    """conf/model/<kind>.yaml with the benchmark's inputs and the CPU bounds applied."""
-    kind, overrides = VARIANTS.get(name, (name, {}))
+def model_config(name: str, inputs: Sequence[str], bounds: Bounds, point: dict[str, Any] | None = None) -> ModelConfig:
+    """conf/model/<kind>.yaml with the benchmark's inputs, the CPU bounds and a tuning grid point applied."""
+    kind, overrides = base_kind(name), VARIANTS.get(name, (name, {}))[1]
     data = yaml.safe_load((ROOT / "conf" / "model" / f"{kind}.yaml").read_text(encoding="utf-8"))
     params = {**data.get("params", {}), **overrides}
     if kind == "finetune":
         params["epochs"] = bounds.finetune_epochs
     if kind == "setfit":
         params["max_steps"] = bounds.setfit_steps
-    return ModelConfig(name=kind, inputs=list(inputs), params=params)
+    return ModelConfig(name=kind, inputs=list(inputs), params={**params, **(point or {})})
+
+
+def dev_split(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
+    """A stratified (target, label) DEV_FRACTION of the training rows to tune on, and the rest to fit."""
+    from sklearn.model_selection import train_test_split
+
+    fit, dev = train_test_split(rows, test_size=DEV_FRACTION, random_state=seed,
+                                stratify=[f"{row['target']}|{row['label']}" for row in rows])
+    return fit, dev
 
 
 def f_avg(metrics: dict[str, Any]) -> float:
@@ -193,6 +231,38 @@ def fit_predict(config: ModelConfig, train: list[dict], test: list[dict], seed: 
         return model.predict(test)
 
 
+def predict_by_target(config: ModelConfig, per_target: bool, train: list[dict], test: list[dict],
+                      seed: int) -> tuple[list[str], int]:
+    """Test predictions from one model, or one model per target (fitted on that target's rows); and the model count."""
+    predicted: dict[int, str] = {}
+    groups = sorted({row["target"] for row in test}) if per_target else [None]
+    for target in groups:
+        fit_rows = [row for row in train if target is None or row["target"] == target]
+        positions = [i for i, row in enumerate(test) if target is None or row["target"] == target]
+        labels = fit_predict(config, fit_rows, [test[i] for i in positions], seed)
+        predicted.update(zip(positions, labels))
+    return [predicted[i] for i in range(len(test))], len(groups)
+
+
+def score(benchmark: Benchmark, gold: list[str], guess: list[str]) -> tuple[dict[str, Any], float]:
+    """All classification metrics, and the set's official one."""
+    metrics = classification_metrics(gold, guess)
+    return metrics, f_avg(metrics) if benchmark.metric == "f_avg" else metrics["macro_f1"]
+
+
+def tune(name: str, benchmark: Benchmark, inputs: Sequence[str], per_target: bool, train: list[dict], bounds: Bounds,
+         seed: int) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
+    """The grid point of TUNING_GRIDS with the best dev score (ties: the earlier point), and every point's score."""
+    fit, dev = dev_split(train, seed)
+    scores = []
+    for point in grid_points(TUNING_GRIDS[base_kind(name)]):
+        guess, _ = predict_by_target(model_config(name, inputs, bounds, point), per_target, fit, dev, seed)
+        scores.append((point, score(benchmark, [row["label"] for row in dev], guess)[1]))
+        print(f"    dev {point}: {scores[-1][1]:.3f}", file=sys.stderr, flush=True)
+    best = max(scores, key=lambda item: item[1])  # max keeps the first of equal scores
+    return best[0], scores
+
+
 def cell_key(set_name: str, name: str, config: ModelConfig, per_target: bool, train: list[dict],
              test: list[dict], seed: int) -> dict[str, Any]:
     """What a cached cell must match to be reused: the set, the model's whole config, the exact rows, the seed."""
@@ -203,22 +273,24 @@ def cell_key(set_name: str, name: str, config: ModelConfig, per_target: bool, tr
 
 def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict], test: list[dict], bounds: Bounds,
               seed: int, cache: Path | None = None, cached_only: bool = False) -> Result | None:
-    """Fit (per target or once) and score one model kind on one set.
+    """Fit (per target or once) and score one model kind on one set; `<kind>_tuned` picks its params on dev first.
 
     With `cache`, a cell computed before with the same key is read back instead of refitted, so a long
     run can be done a set at a time (and interrupted) while the report still shows one table.
     With `cached_only`, a cell not in the cache is not fitted: None.
     """
-    kind = VARIANTS.get(name, (name, {}))[0]
+    kind = base_kind(name)
     per_target = benchmark.per_target and kind not in TRANSFORMER_KINDS
     inputs = benchmark.inputs if not (benchmark.per_target and not per_target) else ("target", "text")
-    bound = bounds.describe(kind, len(train))
+    bound = bounds.describe(kind, len(train), tuned=name in TUNED)
     if kind in TRANSFORMER_KINDS:
         train = stratified_sample(train, bounds.transformer_cap, seed)
     if kind == "embedding_logreg":
         train = stratified_sample(train, bounds.embedding_cap, seed)
     config = model_config(name, inputs, bounds)
     key = cell_key(set_name, name, config, per_target, train, test, seed)
+    if name in TUNED:
+        key["grid"], key["dev_fraction"] = TUNING_GRIDS[kind], DEV_FRACTION
     cached = cache / f"{set_name}.{name}.json" if cache is not None else None
     if cached is not None and cached.is_file():
         saved = json.loads(cached.read_text(encoding="utf-8"))
@@ -227,24 +299,28 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
     if cached_only:
         return None
     started = time.perf_counter()
-    predicted: dict[int, str] = {}
-    groups = sorted({row["target"] for row in test}) if per_target else [None]
-    for target in groups:
-        fit_rows = [row for row in train if target is None or row["target"] == target]
-        positions = [i for i, row in enumerate(test) if target is None or row["target"] == target]
-        labels = fit_predict(config, fit_rows, [test[i] for i in positions], seed)
-        predicted.update(zip(positions, labels))
+    if name in TUNED:
+        point, scores = tune(name, benchmark, inputs, per_target, train, bounds, seed)
+        config = model_config(name, inputs, bounds, point)
+        digits = 2 if benchmark.metric == "f_avg" else 3
+        tried = ", ".join(f"{format_point(p)} {s:.{digits}f}" for p, s in scores)
+        bound = ", ".join(filter(None, [bound, f"dev-tuned on {DEV_FRACTION:.0%} of train ({tried}; tuning "
+                                               f"{time.perf_counter() - started:.0f} s): refitted with {format_point(point)}"]))
+        started = time.perf_counter()
+    guess, models = predict_by_target(config, per_target, train, test, seed)
     seconds = time.perf_counter() - started
     gold = [row["label"] for row in test]
-    guess = [predicted[i] for i in range(len(test))]
-    metrics = classification_metrics(gold, guess)
-    score = f_avg(metrics) if benchmark.metric == "f_avg" else metrics["macro_f1"]
-    result = Result(name, list(inputs), f"one per target ({len(groups)})" if per_target else "one", len(train), score,
+    metrics, official = score(benchmark, gold, guess)
+    result = Result(name, list(inputs), f"one per target ({models})" if per_target else "one", len(train), official,
                     metrics, bootstrap_macro_f1(gold, guess, 1000, seed), seconds, bound,
                     dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     if cached is not None:
         write_json(cached, {"key": key, "result": dataclasses.asdict(result)})
     return result
+
+
+def format_point(point: dict[str, Any]) -> str:
+    return " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}" for key, value in point.items())
 
 
 def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n: int, test_n: int,
@@ -268,7 +344,7 @@ def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n:
     if bounds.train_cap or bounds.test_cap:
         notes.insert(0, f"QUICK MODE: at most {bounds.train_cap} training and {bounds.test_cap} test rows; "
                         "not comparable to the anchors")
-    if benchmark.note and any(VARIANTS.get(r.name, (r.name,))[0] in ENGLISH_ENCODER_KINDS for r in results):
+    if benchmark.note and any(base_kind(r.name) in ENGLISH_ENCODER_KINDS for r in results):
         notes.append(benchmark.note)
     if notes:
         print("\nBounds and notes: " + "; ".join(note.rstrip(".") for note in notes) + ".")
@@ -289,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setfit-steps", type=int, default=100)
     parser.add_argument("--transformer-sets", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS),
                         help="the sets setfit/finetune run on (each costs minutes to hours on a CPU)")
+    parser.add_argument("--tune-sets", nargs="+", choices=list(BENCHMARKS), default=["semeval2016_task6"],
+                        help="the sets the <kind>_tuned rows run on (a grid of fits each)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache", type=Path, default=ROOT / "docs" / "bench" / "stance_quality",
                         help="one JSON per (set, model) cell; a cell whose config, rows and seed match is reused")
@@ -296,15 +374,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-cache", action="store_true",
                         help="fit nothing: print the cached cells, list the others as not run")
     parser.add_argument("--quick", action="store_true",
-                        help="smoke test: GWSD only, 120 training and 60 test rows, majority and tfidf_svm")
+                        help="smoke test: GWSD only, 120 training and 60 test rows, majority and tfidf_svm "
+                             "(plain and dev-tuned)")
     args = parser.parse_args(argv)
     bounds = Bounds(None, None, args.finetune_epochs, args.setfit_steps)
     sets, kinds = args.sets, args.kinds
     if args.quick:
         bounds = Bounds(60, 60, 0.1, 2, train_cap=120, test_cap=60)
         sets = [s for s in sets if s == "gwsd"] or sets[:1]
-        args.transformer_sets = sets
-        kinds = [k for k in kinds if k in ("majority", "tfidf_svm")] or kinds[:1]
+        args.transformer_sets = args.tune_sets = sets
+        kinds = [k for k in kinds if k in ("majority", "tfidf_svm", "tfidf_svm_tuned")] or kinds[:1]
     data = ROOT.parent / "shared" / "data"
     if not data.is_dir():
         print(f"skipped: {data} not found")
@@ -322,8 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         train = stratified_sample(train, bounds.train_cap, args.seed)
         test = stratified_sample(test, bounds.test_cap, args.seed)
         results = []
-        skipped = [k for k in kinds if VARIANTS.get(k, (k,))[0] in TRANSFORMER_KINDS and name not in args.transformer_sets]
-        for kind in [k for k in kinds if k not in skipped]:
+        skipped = [k for k in kinds if base_kind(k) in TRANSFORMER_KINDS and name not in args.transformer_sets]
+        untuned = [k for k in kinds if k in TUNED and name not in args.tune_sets]  # left out, not "not run"
+        for kind in [k for k in kinds if k not in skipped + untuned]:
             print(f"  {name}: {kind} ...", file=sys.stderr, flush=True)
             result = run_model(name, kind, benchmark, train, test, bounds, args.seed,
                                None if args.quick or args.fresh else args.cache, args.from_cache)

@@ -52,6 +52,34 @@ def test_stratified_sample_keeps_label_proportions_and_is_seeded():
     assert quality.stratified_sample(rows, None, seed=1) is rows and quality.stratified_sample(rows, 500, 1) is rows
 
 
+def test_tuning_grid_starts_at_the_defaults_and_dev_split_keeps_every_target_and_label():
+    quality = bench_module("stance_quality")
+    points = quality.grid_points({"class_weight": ["balanced", None], "C": [1.0, 4.0]})
+    assert points[0] == {"class_weight": "balanced", "C": 1.0} and len(points) == 4 and len(set(map(str, points))) == 4
+    rows = [{"id": str(i), "target": f"t{i % 2}", "label": ("support", "oppose")[i // 2 % 2]} for i in range(40)]
+    fit, dev = quality.dev_split(rows, seed=0)
+    assert len(dev) == 8 and not {r["id"] for r in fit} & {r["id"] for r in dev}
+    assert {(r["target"], r["label"]) for r in dev} == {(r["target"], r["label"]) for r in rows}
+
+
+def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatch):
+    quality = bench_module("stance_quality")
+    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
+            for i in range(30)]
+    seen = []
+
+    def guess(config, per_target, train, test, seed):  # C=4 is right on dev, everything else says "support"
+        seen.extend(row["id"] for row in train + test)
+        right = config.params["C"] == 4.0 and config.params["class_weight"] is None
+        return [row["label"] if right else "support" for row in test], 1
+
+    monkeypatch.setattr(quality, "predict_by_target", guess)
+    bounds = quality.Bounds(None, None, 1.0, 1)
+    point, scores = quality.tune("embedding_logreg_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
+    assert point == {"class_weight": None, "C": 4.0} and len(scores) == 4 and max(s for _, s in scores) == 1.0
+    assert set(seen) == {row["id"] for row in rows}  # fit + dev = the training rows it was given
+
+
 def test_semeval_config_gives_the_official_task_a_split(shared):
     quality = bench_module("stance_quality")
     train, test = quality.load_set("semeval2016_task6")
@@ -122,6 +150,7 @@ def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
     assert saved["quick"] and saved["returncode"] == 0
     text = out.read_text()
     assert "quick smoke run" in text and "| tfidf_svm | text | one | 120 |" in text and "QUICK MODE" in text
+    assert "| tfidf_svm_tuned | text | one | 120 |" in text and "tfidf_svm_tuned: dev-tuned on 20% of train (" in text
 
 
 def test_report_args_override_one_script():
@@ -137,3 +166,23 @@ def test_quality_from_cache_fits_nothing(tmp_path, shared):
     out = smoke("bench/stance_quality.py", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
     assert "Not run here (CPU time): majority, tfidf_svm, tfidf_svm_anchor, embedding_logreg" in out
     assert not list(tmp_path.iterdir()) and quality.BENCHMARKS["vast"].embedding_cap == 2000
+
+
+def test_scale_extract_table_compares_each_n_process_with_its_smallest_size_and_with_one_process(capsys):
+    scale = bench_module("scale")
+    rows = [scale.ExtractRow(0.01, 1, 8, 0.0, 2.0, 100), scale.ExtractRow(0.01, 2, 8, 0.0, 1.0, 100),
+            scale.ExtractRow(1.0, 1, 800, 0.0, 400.0, 9000), scale.ExtractRow(1.0, 2, 800, 0.0, 250.0, 9001)]
+    scale.print_extract_table(rows, repeats=3)
+    lines = capsys.readouterr().out.splitlines()
+    # 1x with 2 processes: 0.3125 s/article, 1.25x its own smallest size, 1.6x faster than 1 process at 1x.
+    assert "| 1 | 2 | 800 | 9,001 | 0.00 | 250.0 | 3.20 | 2.50 | 1.60 |" in lines
+    assert "| 0.01 | 2 | 8 | 100 | 0.00 | 1.0 | 8.00 | 1.00 | 2.00 |" in lines
+    assert any("QUOTE COUNTS DIFFER between n_process values at 800 articles" in line for line in lines)
+    assert any("Not run: 10x (8,400 articles, about 44 min" in line for line in lines)
+
+
+def test_scale_plot_draws_only_the_parts_that_ran(tmp_path):
+    scale = bench_module("scale")
+    scale.plot([], [("tfidf_svm", 500, 1.0, 0.1), ("tfidf_svm", 1000, 2.0, 0.1)], tmp_path / "train.png")
+    scale.plot([scale.ExtractRow(0.01, 1, 8, 0.1, 2.0, 100)], [], tmp_path / "extract.png")
+    assert (tmp_path / "train.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "extract.png").stat().st_size > 0
