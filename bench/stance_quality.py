@@ -337,6 +337,12 @@ def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n:
         print(f"| {r.name} | {', '.join(r.inputs)} | {r.models} | {r.train_n:,} | **{r.metric:.{digits}f}** | "
               f"{benchmark.local_anchor:.{digits}f} | {delta:+.{digits}f} | {r.metrics['macro_f1']:.3f} "
               f"[{r.ci[0]:.3f}, {r.ci[1]:.3f}] | {r.metrics['accuracy']:.3f} | {r.fit_s:.0f} |")
+    models = [r for r in results if r.name != "majority"]
+    if models:
+        reaches = [r for r in models if round(r.metric, digits) >= round(benchmark.local_anchor, digits)]
+        below = [f"{r.name} ({r.metric - benchmark.local_anchor:+.{digits}f})" for r in models if r not in reaches]
+        print(f"\nAt or above the local anchor: {', '.join(r.name for r in reaches) or 'none'}; "
+              f"below it: {', '.join(below) or 'none'}.")
     notes = [f"{r.name}: {r.bound}" for r in results if r.bound]
     computed = sorted(r.computed for r in results if r.computed)
     if computed:

@@ -151,6 +151,8 @@ def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
     text = out.read_text()
     assert "quick smoke run" in text and "| tfidf_svm | text | one | 120 |" in text and "QUICK MODE" in text
     assert "| tfidf_svm_tuned | text | one | 120 |" in text and "tfidf_svm_tuned: dev-tuned on 20% of train (" in text
+    assert "At or above the local anchor: " in text and "below it: " in text  # majority is not listed
+    assert "majority (" not in text.split("below it: ")[1].split("\n")[0]
 
 
 def test_report_args_override_one_script():
