@@ -9,8 +9,9 @@
 3. Ingest and extract time against corpus size: PolNeAR train articles (read in place from
    ../shared/data/polnear) written as .txt files, at fractions/multiples of the 840-article
    train split; beyond 1x the articles repeat with a one-line paragraph "Copy N." appended
-   (ingest drops exact duplicates). Model loading is not timed. Each size runs with every
-   --n-process value (extract.n_process: spaCy parses in that many processes; default 1 and 2).
+   (ingest drops exact duplicates). Model loading is not timed. Each size up to 1x runs with every
+   --n-process value (extract.n_process: spaCy parses in that many processes; default 1 and 2),
+   larger sizes with the last one only (CPU time).
 4. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
    `measure`), for the default model (tfidf_logreg with votes), tfidf_svm and embedding_logreg.
 
@@ -176,7 +177,8 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int]) 
             count = max(1, round(fraction * len(base)))
             folder = Path(scratch) / f"n{count}"
             write_articles(folder, base, count)
-            for n_process in n_processes:
+            # Copies beyond 1x run with the largest n_process only: CPU time (10x is ~25 min with one process).
+            for n_process in n_processes if fraction <= 1 else n_processes[-1:]:
                 cfg = ExtractConfig(n_process=n_process)
                 runs = []
                 for _ in range(repeats if count <= 100 else 1):
@@ -194,13 +196,18 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int]) 
 
 
 def quotes_note(rows: list[ExtractRow]) -> str:
-    """Whether every n_process found the same number of quotes at each size (it should: only the parse is split)."""
-    if len({row.n_process for row in rows}) < 2:
+    """Whether every n_process found the same number of quotes at each size (it should: only the parse is split),
+    and which n_process ran beyond 1x."""
+    every = {row.n_process for row in rows}
+    if len(every) < 2:
         return ""
+    beyond = sorted({row.n_process for row in rows if row.fraction > 1})
+    only = (f" Sizes beyond 1x ran with n_process {', '.join(map(str, beyond))} only (CPU time)."
+            if beyond and len(beyond) < len(every) else "")
     differ = sorted({row.articles for row in rows if row.quotes != next(
         other.quotes for other in rows if other.fraction == row.fraction)})
     return ("Every n_process found the same quotes count at each size." if not differ else
-            f"QUOTE COUNTS DIFFER between n_process values at {', '.join(map(str, differ))} articles.")
+            f"QUOTE COUNTS DIFFER between n_process values at {', '.join(map(str, differ))} articles.") + only
 
 
 def print_extract_table(rows: list[ExtractRow], repeats: int) -> None:

@@ -181,6 +181,10 @@ def test_scale_extract_table_compares_each_n_process_with_its_smallest_size_and_
     assert "| 0.01 | 2 | 8 | 100 | 0.00 | 1.0 | 8.00 | 1.00 | 2.00 |" in lines
     assert any("QUOTE COUNTS DIFFER between n_process values at 800 articles" in line for line in lines)
     assert any("Not run: 10x (8,400 articles, about 44 min" in line for line in lines)
+    scale.print_extract_table(rows[2:] + [scale.ExtractRow(10.0, 2, 8000, 0.0, 2500.0, 90000)], repeats=3)
+    out = capsys.readouterr().out
+    assert "| 10 | 2 | 8,000 | 90,000 | 0.00 | 2500.0 | 3.20 | 1.00 |  |" in out
+    assert "Sizes beyond 1x ran with n_process 2 only" in out and "Not run: 100x (84,000 articles, about 438 min" in out
 
 
 def test_scale_plot_draws_only_the_parts_that_ran(tmp_path):
