@@ -260,15 +260,15 @@ def plot(extract_rows: list[ExtractRow], train_rows: list, path: Path) -> None:
     panel = iter(axes[0])
     if extract_rows:
         left = next(panel)
-        single = [row for row in extract_rows if row.n_process == min(r.n_process for r in extract_rows)]
-        left.plot([row.articles for row in single], [row.ingest_s for row in single], "o-", label="ingest")
+        ingest = list({row.articles: row for row in reversed(extract_rows)}.values())[::-1]  # one per size
+        left.plot([row.articles for row in ingest], [row.ingest_s for row in ingest], "o-", label="ingest")
         for n_process in dict.fromkeys(row.n_process for row in extract_rows):
             mine = [row for row in extract_rows if row.n_process == n_process]
             left.plot([row.articles for row in mine], [row.extract_s for row in mine], "s-",
-                      label=f"extract, n_process {n_process} (spaCy parse + rules)")
+                      label=f"extract, n_process {n_process}")
         left.set(xscale="log", yscale="log", xlabel="PolNeAR train articles", ylabel="seconds",
                  title="Ingest and extract vs corpus size")
-        left.legend()
+        left.legend(loc="upper left", fontsize="small")
     if train_rows:
         right = next(panel)
         for kind in dict.fromkeys(row[0] for row in train_rows):
@@ -276,6 +276,9 @@ def plot(extract_rows: list[ExtractRow], train_rows: list, path: Path) -> None:
             right.plot([row[1] for row in mine], [row[2] for row in mine], "o-", label=kind)
         right.set(xscale="log", yscale="log", xlabel="training examples (SemEval tweets)", ylabel="fit seconds",
                   title="Train vs training size")
+        sizes = sorted({row[1] for row in train_rows})
+        right.set_xticks(sizes, [f"{size:,}" for size in sizes], minor=False)
+        right.set_xticks([], minor=True)
         right.legend()
     for each in axes[0]:
         each.grid(True, which="both", alpha=0.3)
