@@ -5,8 +5,11 @@ Errors are raised where the bad input is first seen, naming the file, line and f
 """
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -29,10 +32,48 @@ class PipelineError(Exception):
         super().__init__(where + message)
 
 
-def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
-    """Run a stage's main(); a PipelineError becomes one line on stderr and exit code 2."""
+_interrupted = False
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C came while a stage ran, even if a library swallowed it.
+
+    Some libraries run a bare `except:` (at import time, around optional features); a Ctrl-C that
+    lands there is lost and the stage would carry on to write its outputs. Writers call this just
+    before they rename a finished temp file into place, so an interrupted stage writes nothing.
+    """
+    if _interrupted:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def remembered_interrupts() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt as usual and is also remembered, for raise_if_interrupted."""
+    global _interrupted
+
+    def interrupt(signum, frame):
+        global _interrupted
+        _interrupted = True
+        raise KeyboardInterrupt
+
+    _interrupted = False
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        code = main(argv)
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _interrupted = False
+
+
+def run_cli(main: Callable[[list[str] | None], int | None], argv: list[str] | None = None) -> int:
+    """Run a stage's main(); a PipelineError becomes one line on stderr and exit code 2, Ctrl-C exit code 130."""
+    try:
+        with remembered_interrupts():
+            code = main(argv)
+            raise_if_interrupted()
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, raise_if_interrupted
 
 
 def _process_umask() -> int:
@@ -43,6 +43,7 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, FILE_MODE)
+        raise_if_interrupted()
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -59,6 +60,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     try:
         yield tmp_dir
         os.chmod(tmp_dir, DIR_MODE)
+        raise_if_interrupted()
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             shutil.rmtree(old, ignore_errors=True)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,9 +199,7 @@ def test_bad_input_is_one_line_exit_2_and_earlier_outputs_stay(project, capsys, 
     breakage(project)
     before = outputs(project)
     capsys.readouterr()
-    started = time.perf_counter()
     assert run_cli(STAGES[stage], []) == 2
-    seconds = time.perf_counter() - started
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
     for fragment in named:
@@ -207,7 +207,28 @@ def test_bad_input_is_one_line_exit_2_and_earlier_outputs_stay(project, capsys, 
     assert outputs(project) == before
     leftovers = [path for path in project.rglob(".*") if path.name.endswith((".tmp", ".old"))]
     assert leftovers == []
-    assert seconds < 30, f"{stage} took {seconds:.0f} s to refuse its input"
+
+
+def test_ctrl_c_that_a_library_swallows_still_stops_the_stage_before_it_writes(tmp_path, capsys):
+    from pipeline.errors import run_cli
+    from pipeline.files import write_json
+
+    def main(argv):
+        try:  # what a bare `except:` in a library does with the KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        except:  # noqa: E722
+            pass
+        write_json(tmp_path / "out.json", {"written": True})
+        return 0
+
+    handler = signal.getsignal(signal.SIGINT)
+    assert run_cli(main, []) == 130
+    assert capsys.readouterr().err == "interrupted: earlier outputs are left as they were\n"
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temp file
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller's handler is back
+    write_json(tmp_path / "out.json", {})  # and the remembered interrupt is not carried into the next run
+    assert run_cli(lambda argv: 0, []) == 0
 
 
 def test_ctrl_c_inside_a_library_import_is_an_interrupt_not_a_traceback(capsys):
