@@ -223,10 +223,10 @@ def print_extract_table(rows: list[ExtractRow], repeats: int) -> None:
         print(f"| {row.fraction:.3g} | {row.n_process} | {row.articles:,} | {row.quotes:,} | {row.ingest_s:.2f} | "
               f"{row.extract_s:.1f} | {1 / row.seconds_per_article:.2f} | "
               f"{row.seconds_per_article / smallest.seconds_per_article:.2f} | {speedup} |")
-    largest = max(rows, key=lambda row: (row.articles, -row.n_process))
-    rate = min(row.seconds_per_article for row in rows if row.articles == largest.articles)
+    largest = max(row.articles for row in rows)
+    rate = min(row.seconds_per_article for row in rows if row.articles == largest)
     not_run = [m for m in (10, 100) if all(row.fraction < m for row in rows)]
-    print(f"\nSizes up to {largest.articles:,} articles were run; sizes of up to 100 articles are the median of "
+    print(f"\nSizes up to {largest:,} articles were run; sizes of up to 100 articles are the median of "
           f"{repeats} runs. `s per article vs smallest` near 1 means linear growth. {quotes_note(rows)}"
           + (" Not run: " + ", ".join(f"{m}x ({m * 840:,} articles, about {m * 840 * rate / 60:,.0f} min at the "
                                       f"largest size's best rate)" for m in not_run)
