@@ -36,6 +36,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import sys
@@ -133,8 +134,6 @@ def base_kind(name: str) -> str:
 
 def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Every combination of a grid, the defaults (first values) first."""
-    import itertools
-
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
 
 
