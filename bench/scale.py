@@ -11,7 +11,11 @@
    train split; beyond 1x the articles repeat with a one-line paragraph "Copy N." appended
    (ingest drops exact duplicates). Model loading is not timed. Each size up to 1x runs with every
    --n-process value (extract.n_process: spaCy parses in that many processes; default 1 and 2),
-   larger sizes with the last one only (CPU time).
+   larger sizes with the last one only (CPU time). Sizes beyond 1x (10x is ~16 min, 100x ~160 min)
+   are extracted in segments of --segment-articles, each saved to a checkpoint in --checkpoints as
+   it ends: a run that is stopped resumes at the next segment, and a finished size is read back
+   instead of re-measured (--fresh re-measures). A checkpoint is only resumed by the same
+   extraction code (its hash is part of the checkpoint).
 4. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
    `measure`), for the default model (tfidf_logreg with votes), tfidf_svm and embedding_logreg.
 
@@ -19,13 +23,16 @@ Tables go to stdout (markdown), the growth plot to --plot (PNG).
 
     .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
+    .venv/bin/python bench/scale.py --skip repro encode train --fractions 100 --n-process 2  # resumable
     .venv/bin/python bench/scale.py --skip repro encode extract          # train time only
     .venv/bin/python bench/scale.py --quick                            # smoke: tiny sizes, no repro
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -34,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -45,13 +53,15 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.config import ExtractConfig  # noqa: E402
 from pipeline.errors import run_cli  # noqa: E402
-from pipeline.files import atomic_open  # noqa: E402
+from pipeline.files import atomic_open, write_json  # noqa: E402
 
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
 VENV = Path(sys.executable).parent.parent
 PARTS = ("repro", "encode", "extract", "train")
 TRAIN_KINDS = ("tfidf_logreg", "tfidf_svm", "embedding_logreg")
+CHECKPOINTS = ROOT / "docs" / "bench" / "scale"
+SEGMENT_ARTICLES = 4_200  # ~8 min with 2 processes: what a stopped run can lose
 
 
 def train_speed_module():
@@ -154,45 +164,137 @@ class ExtractRow:
     ingest_s: float
     extract_s: float
     quotes: int
+    source: str = ""  # how a checkpointed size was measured (segments, when); empty for sizes measured now
 
     @property
     def seconds_per_article(self) -> float:
         return (self.ingest_s + self.extract_s) / self.articles
 
 
-def bench_extract(fractions: list[float], repeats: int, n_processes: list[int]) -> list[ExtractRow]:
-    """Each size with each n_process (extract.n_process: spaCy parses in that many processes); small sizes are medians."""
-    from pipeline.extract import extract_articles
+def bench_extract(fractions: list[float], repeats: int, n_processes: list[int], checkpoints: Path | None = None,
+                  segment: int = SEGMENT_ARTICLES) -> tuple[list[ExtractRow], list[str]]:
+    """Each size with each n_process (extract.n_process: spaCy parses in that many processes); small sizes are
+    medians; sizes beyond 1x go through `bench_extract_segmented` (with `checkpoints`). Also returns a note per
+    size that is not finished yet."""
     from pipeline.extraction import load_nlp
-    from pipeline.ingest import find_article_files, ingest_files
 
     base = polnear_texts("train")
     nlp = load_nlp(ExtractConfig().spacy_model)
-    rows = []
+    rows, unfinished = [], []
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
         warm = Path(scratch) / "warm-up"
         write_articles(warm, base, 1)  # the first parse pays for lazy initialisation: not timed
-        list(extract_articles(ingest_files(find_article_files(warm, ["txt"])).articles, nlp, ExtractConfig()))
+        time_ingest_and_extract(warm, nlp, ExtractConfig())
         for fraction in fractions:
             count = max(1, round(fraction * len(base)))
             folder = Path(scratch) / f"n{count}"
+            if fraction > 1:  # the largest n_process only: CPU time (10x is ~25 min with one process)
+                n_process = n_processes[-1]
+                row, note = bench_extract_segmented(folder, base, fraction, n_process, nlp, checkpoints, segment)
+                rows.extend([row] if row else [])
+                unfinished.extend([note] if note else [])
+                continue
             write_articles(folder, base, count)
-            # Copies beyond 1x run with the largest n_process only: CPU time (10x is ~25 min with one process).
-            for n_process in n_processes if fraction <= 1 else n_processes[-1:]:
-                cfg = ExtractConfig(n_process=n_process)
-                runs = []
-                for _ in range(repeats if count <= 100 else 1):
-                    started = time.perf_counter()
-                    articles = ingest_files(find_article_files(folder, ["txt"])).articles
-                    ingested = time.perf_counter()
-                    quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
-                    runs.append((ingested - started, time.perf_counter() - ingested, quotes))
-                rows.append(ExtractRow(fraction, n_process, len(articles), statistics.median(run[0] for run in runs),
+            for n_process in n_processes:
+                runs = [time_ingest_and_extract(folder, nlp, ExtractConfig(n_process=n_process))
+                        for _ in range(repeats if count <= 100 else 1)]
+                rows.append(ExtractRow(fraction, n_process, count, statistics.median(run[0] for run in runs),
                                        statistics.median(run[1] for run in runs), runs[0][2]))
                 print(f"  extract n={count} n_process={n_process}: ingest {rows[-1].ingest_s:.1f} s, "
                       f"extract {rows[-1].extract_s:.1f} s", file=sys.stderr, flush=True)
             shutil.rmtree(folder)
-    return rows
+    return rows, unfinished
+
+
+def time_ingest_and_extract(folder: Path, nlp, cfg: ExtractConfig) -> tuple[float, float, int]:
+    """(ingest s, extract s, quotes) for the article files in `folder`."""
+    from pipeline.extract import extract_articles
+    from pipeline.ingest import find_article_files, ingest_files
+
+    started = time.perf_counter()
+    articles = ingest_files(find_article_files(folder, ["txt"])).articles
+    ingested = time.perf_counter()
+    quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
+    return ingested - started, time.perf_counter() - ingested, quotes
+
+
+def extraction_code_hash() -> str:
+    """The code whose speed a checkpoint measured: ingest, extract and the extraction rules."""
+    digest = hashlib.sha256()
+    for path in [ROOT / "pipeline" / "ingest.py", ROOT / "pipeline" / "extract.py",
+                 *sorted((ROOT / "pipeline" / "extraction").glob("*.py"))]:
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction: float, n_process: int, nlp,
+                            checkpoints: Path | None, segment: int) -> tuple[ExtractRow | None, str]:
+    """One large size: ingest all of it (timed), then extract it `segment` articles at a time, saving each
+    finished segment to the size's checkpoint. Resumes after the last saved segment; a finished checkpoint is
+    read back without re-measuring. Returns the row when every article is extracted, else a progress note."""
+    count = round(fraction * len(base))
+    key = {"articles": count, "n_process": n_process, "spacy_model": ExtractConfig().spacy_model,
+           "code": extraction_code_hash()}
+    path = checkpoints / f"extract_{count}_np{n_process}.json" if checkpoints else None
+    state = {"key": key, "ingest": [], "segments": []}
+    if path and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            state = saved
+        else:
+            print(f"  {path.name}: saved for other code or settings, starting over", file=sys.stderr, flush=True)
+    done = state["segments"][-1]["end"] if state["segments"] else 0
+    if done < count:
+        from pipeline.extract import extract_articles
+        from pipeline.ingest import find_article_files, ingest_files
+
+        write_articles(folder, base, count)
+        started = time.perf_counter()
+        articles = ingest_files(find_article_files(folder, ["txt"])).articles
+        state["ingest"].append({"seconds": round(time.perf_counter() - started, 2), "measured_at": now_utc()})
+        if len(articles) != count:
+            raise RuntimeError(f"ingest kept {len(articles):,} of {count:,} articles: the copies are not distinct")
+        cfg = ExtractConfig(n_process=n_process)
+        while done < count:
+            end = min(done + segment, count)
+            load_before = os.getloadavg()[0]
+            started = time.perf_counter()
+            quotes = sum(len(found) for _, found in extract_articles(articles[done:end], nlp, cfg))
+            state["segments"].append({"start": done, "end": end, "seconds": round(time.perf_counter() - started, 2),
+                                      "quotes": quotes, "measured_at": now_utc(),
+                                      "load": [round(load_before, 1), round(os.getloadavg()[0], 1)]})
+            if path:
+                write_json(path, state)
+            print(f"  extract n={count} n_process={n_process}: articles {done:,}-{end:,} in "
+                  f"{state['segments'][-1]['seconds']:.0f} s", file=sys.stderr, flush=True)
+            done = end
+        shutil.rmtree(folder)
+    return row_from_checkpoint(fraction, state)
+
+
+def row_from_checkpoint(fraction: float, state: dict) -> tuple[ExtractRow | None, str]:
+    """The size's row when every article is extracted, else a note of the progress so far."""
+    count, n_process = state["key"]["articles"], state["key"]["n_process"]
+    segments = state["segments"]
+    extracted = segments[-1]["end"] if segments else 0
+    seconds = sum(part["seconds"] for part in segments)
+    runs = len(state["ingest"])
+    first, last = (segments[0]["measured_at"], segments[-1]["measured_at"]) if segments else ("", "")
+    when = first if first == last else f"{first} to {last}"
+    loads = [value for part in segments for value in part["load"]]
+    if extracted < count:
+        rate = f", {extracted / seconds:.2f} articles/s so far" if seconds else ""
+        return None, (f"{fraction:g}x ({count:,} articles, n_process {n_process}) is unfinished: {extracted:,} "
+                      f"articles extracted in {len(segments)} segment(s){rate}; the same command resumes it.")
+    ingest_s = statistics.median(run["seconds"] for run in state["ingest"])
+    source = (f"{fraction:g}x: extracted in {len(segments)} segment(s) over {runs} run(s), {when}, 1-min load "
+              f"{min(loads):.1f}-{max(loads):.1f}; ingest median of {runs}")
+    return ExtractRow(fraction, n_process, count, ingest_s, seconds,
+                      sum(part["quotes"] for part in segments), source), ""
 
 
 def quotes_note(rows: list[ExtractRow]) -> str:
@@ -210,7 +312,7 @@ def quotes_note(rows: list[ExtractRow]) -> str:
             f"QUOTE COUNTS DIFFER between n_process values at {', '.join(map(str, differ))} articles.") + only
 
 
-def print_extract_table(rows: list[ExtractRow], repeats: int) -> None:
+def print_extract_table(rows: list[ExtractRow], repeats: int, unfinished: list[str] = ()) -> None:
     """The growth table: per n_process, seconds per article against its smallest size; speed-up against n_process 1."""
     print("### Ingest and extract vs corpus size (PolNeAR train articles)\n")
     print("| x train | n_process | articles | quotes | ingest s | extract s | articles/s | s per article vs smallest "
@@ -225,12 +327,17 @@ def print_extract_table(rows: list[ExtractRow], repeats: int) -> None:
               f"{row.seconds_per_article / smallest.seconds_per_article:.2f} | {speedup} |")
     largest = max(row.articles for row in rows)
     rate = min(row.seconds_per_article for row in rows if row.articles == largest)
-    not_run = [m for m in (10, 100) if all(row.fraction < m for row in rows)]
+    not_run = [m for m in (10, 100) if all(row.fraction < m for row in rows)
+               and not any(note.startswith(f"{m}x ") for note in unfinished)]
+    sources = [row.source for row in rows if row.source]
     print(f"\nSizes up to {largest:,} articles were run; sizes of up to 100 articles are the median of "
           f"{repeats} runs. `s per article vs smallest` near 1 means linear growth. {quotes_note(rows)}"
+          + (" Sizes beyond 1x are read from their checkpoints in docs/bench/scale/ (`--fresh` re-measures them): "
+             + "; ".join(sources) + "." if sources else "")
+          + "".join(f" {note}" for note in unfinished)
           + (" Not run: " + ", ".join(f"{m}x ({m * 840:,} articles, about {m * 840 * rate / 60:,.0f} min at the "
                                       f"largest size's best rate)" for m in not_run)
-             + "; `--fractions 10 100` runs them." if not_run else "") + "\n")
+             + "; `--fractions 10 100` runs them (resumably)." if not_run else "") + "\n")
 
 
 def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str, int, float, float]]:
@@ -301,6 +408,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "scale.png")
+    parser.add_argument("--checkpoints", type=Path, default=CHECKPOINTS,
+                        help="where sizes beyond 1x save each extracted segment (resume, reuse)")
+    parser.add_argument("--segment-articles", type=int, default=SEGMENT_ARTICLES,
+                        help="articles per checkpointed segment for sizes beyond 1x")
+    parser.add_argument("--fresh", action="store_true", help="re-measure sizes beyond 1x (ignore checkpoints)")
     parser.add_argument("--quick", action="store_true", help="smoke: 3 articles, 100/200 examples, no repro")
     args = parser.parse_args(argv)
     args.plot = ROOT / args.plot if not args.plot.is_absolute() else args.plot
@@ -324,9 +436,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, count, per_s, tokens_s in bench_encode(args.encode_count, args.repeats):
             print(f"| {name} | {count} | {per_s:.1f} | {tokens_s:,.0f} |")
         print()
-    extract_rows = [] if "extract" in args.skip else bench_extract(args.fractions, args.repeats, args.n_process)
+    checkpoints = None if args.quick or args.fresh else ROOT / args.checkpoints
+    extract_rows, unfinished = ([], []) if "extract" in args.skip else bench_extract(
+        args.fractions, args.repeats, args.n_process, checkpoints, args.segment_articles)
     if extract_rows:
-        print_extract_table(extract_rows, args.repeats)
+        print_extract_table(extract_rows, args.repeats, unfinished)
+    elif unfinished:
+        print("### Ingest and extract vs corpus size (PolNeAR train articles)\n\n" + " ".join(unfinished) + "\n")
     train_rows = [] if "train" in args.skip else bench_train(args.train_sizes, args.train_kinds, args.seed)
     if train_rows:
         print("### Train vs training size (SemEval tweets, conf/model defaults; default model = tfidf_logreg)\n")

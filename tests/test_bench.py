@@ -96,6 +96,46 @@ def test_scale_writes_distinct_copies_that_ingest_keeps(tmp_path):
     assert len(articles) == 5 and len({article.sha256 for article in articles}) == 5
 
 
+def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(tmp_path, monkeypatch):
+    """A stopped 100x run loses at most the segment it was in: the next run extracts only the rest,
+    and the finished size's row equals the sum of its segments."""
+    from pipeline.extraction import load_nlp
+
+    scale = bench_module("scale")
+    base = [("a", 'Plan\n\n"We will vote," Anatoly Bibilov said.'), ("b", "Other\n\nNobody spoke at all.")]
+    nlp, checkpoints = load_nlp(scale.ExtractConfig().spacy_model), tmp_path / "checkpoints"
+    fraction = 2.5  # 5 articles: 3 quoting "a" and 2 silent "b"
+    extracted = []
+    import pipeline.extract
+
+    def counting(articles, nlp_, cfg):
+        extracted.extend(article.id for article in articles)
+        return real_stage(articles, nlp_, cfg)
+
+    real_stage = pipeline.extract.extract_articles
+    monkeypatch.setattr(pipeline.extract, "extract_articles", counting)
+    row, note = scale.bench_extract_segmented(tmp_path / "c1", base, fraction, 1, nlp, checkpoints, 2)
+    assert row.articles == 5 and row.quotes == 3 and note == "" and len(extracted) == 5
+    saved = json.loads((checkpoints / "extract_5_np1.json").read_text())
+    assert [(part["start"], part["end"]) for part in saved["segments"]] == [(0, 2), (2, 4), (4, 5)]
+    assert row.extract_s == pytest.approx(sum(part["seconds"] for part in saved["segments"]))
+
+    saved["segments"] = saved["segments"][:1]  # as if stopped during the second segment
+    (checkpoints / "extract_5_np1.json").write_text(json.dumps(saved))
+    assert scale.row_from_checkpoint(fraction, saved)[1].startswith("2.5x (5 articles, n_process 1) is unfinished: 2 ")
+    extracted.clear()
+    row, _ = scale.bench_extract_segmented(tmp_path / "c2", base, fraction, 1, nlp, checkpoints, 2)
+    assert len(extracted) == 3 and row.quotes == 3 and "3 segment(s) over 2 run(s)" in row.source
+
+    extracted.clear()
+    again, _ = scale.bench_extract_segmented(tmp_path / "c3", base, fraction, 1, nlp, checkpoints, 2)
+    assert extracted == [] and again == row  # finished: read back, not re-measured
+
+    monkeypatch.setattr(scale, "extraction_code_hash", lambda: "other code")
+    row, _ = scale.bench_extract_segmented(tmp_path / "c4", base, fraction, 1, nlp, checkpoints, 5)
+    assert len(extracted) == 5 and "1 segment(s) over 1 run(s)" in row.source  # other code: measured again
+
+
 @pytest.mark.slow
 def test_scale_smoke(shared):
     out = smoke("bench/scale.py", "--quick")
