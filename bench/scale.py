@@ -236,11 +236,11 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
     """One large size: ingest all of it (timed), then extract it `segment` articles at a time, saving each
     finished segment to the size's checkpoint. Resumes after the last saved segment; a finished checkpoint is
     read back without re-measuring. Returns the row when every article is extracted, else a progress note."""
-    count = round(fraction * len(base))
-    key = {"articles": count, "n_process": n_process, "spacy_model": ExtractConfig().spacy_model,
+    files = round(fraction * len(base))
+    key = {"files": files, "n_process": n_process, "spacy_model": ExtractConfig().spacy_model,
            "code": extraction_code_hash()}
-    path = checkpoints / f"extract_{count}_np{n_process}.json" if checkpoints else None
-    state = {"key": key, "ingest": [], "segments": []}
+    path = checkpoints / f"extract_{fraction:g}x_np{n_process}.json" if checkpoints else None
+    state = {"key": key, "articles": None, "ingest": [], "segments": []}
     if path and path.is_file():
         saved = json.loads(path.read_text(encoding="utf-8"))
         if saved.get("key") == key:
@@ -248,16 +248,17 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
         else:
             print(f"  {path.name}: saved for other code or settings, starting over", file=sys.stderr, flush=True)
     done = state["segments"][-1]["end"] if state["segments"] else 0
-    if done < count:
+    if state["articles"] is None or done < state["articles"]:
         from pipeline.extract import extract_articles
         from pipeline.ingest import find_article_files, ingest_files
 
-        write_articles(folder, base, count)
+        write_articles(folder, base, files)
         started = time.perf_counter()
-        articles = ingest_files(find_article_files(folder, ["txt"])).articles
+        articles = ingest_files(find_article_files(folder, ["txt"])).articles  # drops exact duplicates
         state["ingest"].append({"seconds": round(time.perf_counter() - started, 2), "measured_at": now_utc()})
-        if len(articles) != count:
-            raise RuntimeError(f"ingest kept {len(articles):,} of {count:,} articles: the copies are not distinct")
+        if state["articles"] not in (None, len(articles)):
+            raise RuntimeError(f"ingest kept {len(articles):,} articles, the checkpoint {state['articles']:,}")
+        state["articles"] = count = len(articles)
         cfg = ExtractConfig(n_process=n_process)
         while done < count:
             end = min(done + segment, count)
@@ -278,7 +279,7 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
 
 def row_from_checkpoint(fraction: float, state: dict) -> tuple[ExtractRow | None, str]:
     """The size's row when every article is extracted, else a note of the progress so far."""
-    count, n_process = state["key"]["articles"], state["key"]["n_process"]
+    count, n_process = state["articles"] or state["key"]["files"], state["key"]["n_process"]
     segments = state["segments"]
     extracted = segments[-1]["end"] if segments else 0
     seconds = sum(part["seconds"] for part in segments)

@@ -116,12 +116,12 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
     monkeypatch.setattr(pipeline.extract, "extract_articles", counting)
     row, note = scale.bench_extract_segmented(tmp_path / "c1", base, fraction, 1, nlp, checkpoints, 2)
     assert row.articles == 5 and row.quotes == 3 and note == "" and len(extracted) == 5
-    saved = json.loads((checkpoints / "extract_5_np1.json").read_text())
+    saved = json.loads((checkpoints / "extract_2.5x_np1.json").read_text())
     assert [(part["start"], part["end"]) for part in saved["segments"]] == [(0, 2), (2, 4), (4, 5)]
     assert row.extract_s == pytest.approx(sum(part["seconds"] for part in saved["segments"]))
 
     saved["segments"] = saved["segments"][:1]  # as if stopped during the second segment
-    (checkpoints / "extract_5_np1.json").write_text(json.dumps(saved))
+    (checkpoints / "extract_2.5x_np1.json").write_text(json.dumps(saved))
     assert scale.row_from_checkpoint(fraction, saved)[1].startswith("2.5x (5 articles, n_process 1) is unfinished: 2 ")
     extracted.clear()
     row, _ = scale.bench_extract_segmented(tmp_path / "c2", base, fraction, 1, nlp, checkpoints, 2)
