@@ -60,6 +60,20 @@ def test_tuning_grid_starts_at_the_defaults_and_dev_split_keeps_every_target_and
     fit, dev = quality.dev_split(rows, seed=0)
     assert len(dev) == 8 and not {r["id"] for r in fit} & {r["id"] for r in dev}
     assert {(r["target"], r["label"]) for r in dev} == {(r["target"], r["label"]) for r in rows}
+    rows += [{"id": f"lone{i}", "target": f"a topic seen once {i}", "label": label}  # VAST has thousands
+             for i, label in enumerate(["neutral", "neutral", "oppose"])]
+    fit, dev = quality.dev_split(rows, seed=0)
+    assert len(fit) + len(dev) == 43 and not {r["id"] for r in fit} & {r["id"] for r in dev}
+    assert len(dev) == 9  # 20% of 43, rounded up
+
+
+def test_a_param_added_later_at_its_default_keeps_the_cached_cells():
+    quality = bench_module("stance_quality")
+    old = {"set": "gwsd", "config": {"name": "embedding_logreg", "inputs": ["text"], "params": {"C": 1.0}}}
+    new = {**old, "config": {**old["config"], "params": {"C": 1.0, "ngram_features": False}}}
+    assert quality.without_defaults(old) == quality.without_defaults(new)
+    changed = {**old, "config": {**old["config"], "params": {"C": 1.0, "ngram_features": True}}}
+    assert quality.without_defaults(old) != quality.without_defaults(changed)
 
 
 def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatch):
@@ -68,15 +82,15 @@ def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatc
             for i in range(30)]
     seen = []
 
-    def guess(config, per_target, train, test, seed):  # C=4 is right on dev, everything else says "support"
+    def guess(config, per_target, train, test, seed):  # C=1 unweighted is right on dev, everything else "support"
         seen.extend(row["id"] for row in train + test)
-        right = config.params["C"] == 4.0 and config.params["class_weight"] is None
+        right = config.params["C"] == 1.0 and config.params["class_weight"] is None
         return [row["label"] if right else "support" for row in test], 1
 
     monkeypatch.setattr(quality, "predict_by_target", guess)
     bounds = quality.Bounds(None, None, 1.0, 1)
-    point, scores = quality.tune("embedding_logreg_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
-    assert point == {"class_weight": None, "C": 4.0} and len(scores) == 4 and max(s for _, s in scores) == 1.0
+    point, scores = quality.tune("tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
+    assert point == {"class_weight": None, "C": 1.0} and len(scores) == 6 and max(s for _, s in scores) == 1.0
     assert set(seen) == {row["id"] for row in rows}  # fit + dev = the training rows it was given
 
 

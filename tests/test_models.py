@@ -305,6 +305,19 @@ def test_embedding_logreg_with_minilm(rows, labels, tmp_path):
 
 
 @pytest.mark.slow
+def test_embedding_head_with_ngram_features_reads_both_and_round_trips(rows, labels, tmp_path):
+    plain = model_of("embedding_logreg", {"batch_size": 16}).fit(rows, labels)
+    model = model_of("embedding_logreg", {"batch_size": 16, "ngram_features": True, "embedding_weight": 2.0})
+    check_fit_predict_save_load(model, rows, labels, tmp_path / "emb")
+    assert (tmp_path / "emb" / "ngrams.skops").is_file()
+    inputs = model.head_inputs(rows)
+    vocabulary = sum(len(vectorizer.vocabulary_) for _, vectorizer in model.ngrams.transformer_list)
+    assert inputs.shape == (len(rows), vocabulary + 384)
+    np.testing.assert_allclose(inputs[:, vocabulary:].toarray(), 2.0 * plain.embed(rows), atol=1e-6)
+    assert accuracy(model, rows, labels) >= 0.9
+
+
+@pytest.mark.slow
 def test_setfit_with_minilm(rows, labels, tmp_path):
     model = model_of("setfit", {"num_iterations": 1, "max_steps": 2, "batch_size": 8})
     check_fit_predict_save_load(model, rows, labels, tmp_path / "setfit")

@@ -4,6 +4,10 @@ The encoder is frozen, yet it is copied into the saved folder (safetensors, ~90 
 model is then self-contained, so the exported MLflow model serves the same predictions on a
 machine where the encoder's original path (a site-packages folder, or any configured
 params.model_path) does not exist. The head is saved with skops.
+
+With `ngram_features`, the head also reads tfidf_logreg's word and character TF-IDF n-grams
+next to the embedding: the embedding carries meaning, the n-grams the exact words and hashtags
+a frozen MiniLM blurs. On SemEval-2016 the two together beat either alone (docs/benchmarks.md).
 """
 from __future__ import annotations
 
@@ -17,9 +21,11 @@ from pydantic import Field
 from pipeline.errors import PipelineError
 from pipeline.models.base import (ModelParams, StanceModel, full_proba, load_sklearn, require_two_labels,
                                   follow_ci_for_transformers_bars, save_sklearn, show_progress)
+from pipeline.models.tfidf import TfidfParams, ngram_vectorizers, transform_ngrams
 
 ENCODER_DIR = "encoder"
 HEAD_FILE = "head.skops"
+NGRAMS_FILE = "ngrams.skops"
 
 
 def default_encoder_path() -> str:
@@ -59,6 +65,8 @@ class EmbeddingHeadParams(ModelParams):
     C: float = Field(1.0, gt=0)
     class_weight: Literal["balanced"] | None = "balanced"
     max_iter: int = Field(1000, ge=1)
+    ngram_features: bool = False  # also feed tfidf_logreg's word 1-2 + char 2-5 TF-IDF n-grams to the head
+    embedding_weight: float = Field(1.0, gt=0)  # with ngram_features: the embedding's scale against the n-grams'
 
 
 class EmbeddingLogregModel(StanceModel):
@@ -68,8 +76,20 @@ class EmbeddingLogregModel(StanceModel):
     Params = EmbeddingHeadParams
     libraries = ("numpy", "scikit-learn", "skops", "sentence-transformers", "transformers", "torch")
 
+    ngrams: Any = None  # the fitted n-gram vectorizers, with ngram_features
+
     def embed(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
         return encode(self.encoder, self.texts(examples), self.params.batch_size, self.params.normalize)
+
+    def head_inputs(self, examples: list[Mapping[str, Any]]) -> Any:
+        """The embeddings, with the n-grams beside them when ngram_features is on (a sparse matrix then)."""
+        embeddings = self.embed(examples)
+        if self.ngrams is None:
+            return embeddings
+        import scipy.sparse
+
+        return scipy.sparse.hstack([transform_ngrams(self.ngrams, self.texts(examples)),
+                                    scipy.sparse.csr_matrix(embeddings * self.params.embedding_weight)], format="csr")
 
     def fitted_encoder(self, texts: list[str], labels: np.ndarray) -> Any:
         """The encoder the head is fitted on: here the pretrained one, unchanged."""
@@ -79,18 +99,23 @@ class EmbeddingLogregModel(StanceModel):
         from sklearn.linear_model import LogisticRegression
 
         require_two_labels(labels, self.kind)
-        self.encoder = self.fitted_encoder(self.texts(examples), labels)
+        texts = self.texts(examples)
+        self.encoder = self.fitted_encoder(texts, labels)
+        self.ngrams = ngram_vectorizers(TfidfParams()).fit(texts) if self.params.ngram_features else None
         head = LogisticRegression(C=self.params.C, class_weight=self.params.class_weight,
                                   max_iter=self.params.max_iter, random_state=self.seed)
-        self.head = head.fit(self.embed(examples), labels, sample_weight=weights)
+        self.head = head.fit(self.head_inputs(examples), labels, sample_weight=weights)
 
     def _predict_proba(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
-        return full_proba(self.head.predict_proba(self.embed(examples)), self.head.classes_)
+        return full_proba(self.head.predict_proba(self.head_inputs(examples)), self.head.classes_)
 
     def _save_artifacts(self, directory: Path) -> None:
         self.encoder.save(str(directory / ENCODER_DIR), create_model_card=False)
         save_sklearn(self.head, directory / HEAD_FILE)
+        if self.ngrams is not None:
+            save_sklearn(self.ngrams, directory / NGRAMS_FILE)
 
     def _load_artifacts(self, directory: Path) -> None:
         self.encoder = load_encoder(directory / ENCODER_DIR, self.params.max_seq_length)
         self.head = load_sklearn(directory / HEAD_FILE)
+        self.ngrams = load_sklearn(directory / NGRAMS_FILE) if self.params.ngram_features else None
