@@ -57,7 +57,8 @@ class Script:
 SCRIPTS: tuple[Script, ...] = (
     Script("stance_quality", "Stance quality on public datasets", markdown=True),
     Script("scale", "Speed and scale: repro, encode rate, ingest + extract vs corpus size",
-           ("--skip", "train", "--fractions", "0.01", "0.1", "0.25", "1", "10", "--plot", "docs/scale_extract.png"),
+           ("--skip", "train", "--fractions", "0.01", "0.1", "0.25", "1", "10", "100", "--plot",
+            "docs/scale_extract.png"),
            markdown=True),
     Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "extract",
            "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
