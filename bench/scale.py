@@ -260,6 +260,12 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
             raise RuntimeError(f"ingest kept {len(articles):,} articles, the checkpoint {state['articles']:,}")
         state["articles"] = count = len(articles)
         cfg = ExtractConfig(n_process=n_process)
+        # This machine's speed drifts between runs: each run first times the 1x articles (the first copy), so the
+        # size's growth is a ratio against a baseline measured in the same run(s).
+        started = time.perf_counter()
+        sum(len(found) for _, found in extract_articles(articles[:len(base)], nlp, cfg))
+        baseline = {"articles": len(base), "seconds": round(time.perf_counter() - started, 2), "measured_at": now_utc()}
+        state.setdefault("baseline", []).append(baseline)
         while done < count:
             end = min(done + segment, count)
             load_before = os.getloadavg()[0]
@@ -287,13 +293,16 @@ def row_from_checkpoint(fraction: float, state: dict) -> tuple[ExtractRow | None
     first, last = (segments[0]["measured_at"], segments[-1]["measured_at"]) if segments else ("", "")
     when = first if first == last else f"{first} to {last}"
     loads = [value for part in segments for value in part["load"]]
+    baseline = [run["seconds"] / run["articles"] for run in state.get("baseline", [])]
+    ratio = (f" ({seconds / extracted / statistics.median(baseline):.2f}x the s per article of the 1x articles timed "
+             f"first in the same run(s))" if baseline and extracted else "")
     if extracted < count:
-        rate = f", {extracted / seconds:.2f} articles/s so far" if seconds else ""
+        rate = f", {extracted / seconds:.2f} articles/s so far{ratio}" if seconds else ""
         return None, (f"{fraction:g}x ({count:,} articles, n_process {n_process}) is unfinished: {extracted:,} "
                       f"articles extracted in {len(segments)} segment(s){rate}; the same command resumes it.")
     ingest_s = statistics.median(run["seconds"] for run in state["ingest"])
     source = (f"{fraction:g}x: extracted in {len(segments)} segment(s) over {runs} run(s), {when}, 1-min load "
-              f"{min(loads):.1f}-{max(loads):.1f}; ingest median of {runs}")
+              f"{min(loads):.1f}-{max(loads):.1f}; ingest median of {runs}{ratio}")
     return ExtractRow(fraction, n_process, count, ingest_s, seconds,
                       sum(part["quotes"] for part in segments), source), ""
 

@@ -129,7 +129,8 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
     real_stage = pipeline.extract.extract_articles
     monkeypatch.setattr(pipeline.extract, "extract_articles", counting)
     row, note = scale.bench_extract_segmented(tmp_path / "c1", base, fraction, 1, nlp, checkpoints, 2)
-    assert row.articles == 5 and row.quotes == 3 and note == "" and len(extracted) == 5
+    assert row.articles == 5 and row.quotes == 3 and note == "" and len(extracted) == 2 + 5  # 1x baseline first
+    assert "x the s per article of the 1x articles timed first in the same run(s)" in row.source
     saved = json.loads((checkpoints / "extract_2.5x_np1.json").read_text())
     assert [(part["start"], part["end"]) for part in saved["segments"]] == [(0, 2), (2, 4), (4, 5)]
     assert row.extract_s == pytest.approx(sum(part["seconds"] for part in saved["segments"]))
@@ -139,7 +140,8 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
     assert scale.row_from_checkpoint(fraction, saved)[1].startswith("2.5x (5 articles, n_process 1) is unfinished: 2 ")
     extracted.clear()
     row, _ = scale.bench_extract_segmented(tmp_path / "c2", base, fraction, 1, nlp, checkpoints, 2)
-    assert len(extracted) == 3 and row.quotes == 3 and "3 segment(s) over 2 run(s)" in row.source
+    assert len(extracted) == 2 + 3 and row.quotes == 3 and "3 segment(s) over 2 run(s)" in row.source
+    assert len(json.loads((checkpoints / "extract_2.5x_np1.json").read_text())["baseline"]) == 2
 
     extracted.clear()
     again, _ = scale.bench_extract_segmented(tmp_path / "c3", base, fraction, 1, nlp, checkpoints, 2)
@@ -147,7 +149,7 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
 
     monkeypatch.setattr(scale, "extraction_code_hash", lambda: "other code")
     row, _ = scale.bench_extract_segmented(tmp_path / "c4", base, fraction, 1, nlp, checkpoints, 5)
-    assert len(extracted) == 5 and "1 segment(s) over 1 run(s)" in row.source  # other code: measured again
+    assert len(extracted) == 2 + 5 and "1 segment(s) over 1 run(s)" in row.source  # other code: measured again
 
 
 @pytest.mark.slow
