@@ -208,14 +208,21 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int], 
 
 def time_ingest_and_extract(folder: Path, nlp, cfg: ExtractConfig) -> tuple[float, float, int]:
     """(ingest s, extract s, quotes) for the article files in `folder`."""
-    from pipeline.extract import extract_articles
     from pipeline.ingest import find_article_files, ingest_files
 
     started = time.perf_counter()
     articles = ingest_files(find_article_files(folder, ["txt"])).articles
-    ingested = time.perf_counter()
+    ingest_s = time.perf_counter() - started
+    return (ingest_s, *timed_extract(articles, nlp, cfg))
+
+
+def timed_extract(articles: list, nlp, cfg: ExtractConfig) -> tuple[float, int]:
+    """(seconds, quotes) of extracting `articles`."""
+    from pipeline.extract import extract_articles
+
+    started = time.perf_counter()
     quotes = sum(len(found) for _, found in extract_articles(articles, nlp, cfg))
-    return ingested - started, time.perf_counter() - ingested, quotes
+    return time.perf_counter() - started, quotes
 
 
 def extraction_code_hash() -> str:
@@ -240,16 +247,9 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
     key = {"files": files, "n_process": n_process, "spacy_model": ExtractConfig().spacy_model,
            "code": extraction_code_hash()}
     path = checkpoints / f"extract_{fraction:g}x_np{n_process}.json" if checkpoints else None
-    state = {"key": key, "articles": None, "ingest": [], "segments": []}
-    if path and path.is_file():
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        if saved.get("key") == key:
-            state = saved
-        else:
-            print(f"  {path.name}: saved for other code or settings, starting over", file=sys.stderr, flush=True)
+    state = read_checkpoint(path, key)
     done = state["segments"][-1]["end"] if state["segments"] else 0
     if state["articles"] is None or done < state["articles"]:
-        from pipeline.extract import extract_articles
         from pipeline.ingest import find_article_files, ingest_files
 
         write_articles(folder, base, files)
@@ -262,17 +262,14 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
         cfg = ExtractConfig(n_process=n_process)
         # This machine's speed drifts between runs: each run first times the 1x articles (the first copy), so the
         # size's growth is a ratio against a baseline measured in the same run(s).
-        started = time.perf_counter()
-        sum(len(found) for _, found in extract_articles(articles[:len(base)], nlp, cfg))
-        baseline = {"articles": len(base), "seconds": round(time.perf_counter() - started, 2), "measured_at": now_utc()}
-        state.setdefault("baseline", []).append(baseline)
+        seconds, _ = timed_extract(articles[:len(base)], nlp, cfg)
+        state["baseline"].append({"articles": len(base), "seconds": round(seconds, 2), "measured_at": now_utc()})
         while done < count:
             end = min(done + segment, count)
             load_before = os.getloadavg()[0]
-            started = time.perf_counter()
-            quotes = sum(len(found) for _, found in extract_articles(articles[done:end], nlp, cfg))
-            state["segments"].append({"start": done, "end": end, "seconds": round(time.perf_counter() - started, 2),
-                                      "quotes": quotes, "measured_at": now_utc(),
+            seconds, quotes = timed_extract(articles[done:end], nlp, cfg)
+            state["segments"].append({"start": done, "end": end, "seconds": round(seconds, 2), "quotes": quotes,
+                                      "measured_at": now_utc(),
                                       "load": [round(load_before, 1), round(os.getloadavg()[0], 1)]})
             if path:
                 write_json(path, state)
@@ -281,6 +278,16 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
             done = end
         shutil.rmtree(folder)
     return row_from_checkpoint(fraction, state)
+
+
+def read_checkpoint(path: Path | None, key: dict) -> dict:
+    """The saved progress of a size when it was measured with this `key` (code, settings), else a fresh start."""
+    if path and path.is_file():
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            return {"baseline": [], **saved}
+        print(f"  {path.name}: saved for other code or settings, starting over", file=sys.stderr, flush=True)
+    return {"key": key, "articles": None, "ingest": [], "baseline": [], "segments": []}
 
 
 def row_from_checkpoint(fraction: float, state: dict) -> tuple[ExtractRow | None, str]:
