@@ -165,6 +165,8 @@ class ExtractRow:
     extract_s: float
     quotes: int
     source: str = ""  # how a checkpointed size was measured (segments, when); empty for sizes measured now
+    # A checkpointed size's extract s per article over that of the 1x articles timed first in its own run(s).
+    vs_same_run_1x: float | None = None
 
     @property
     def seconds_per_article(self) -> float:
@@ -198,7 +200,7 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int], 
             for n_process in n_processes:
                 runs = [time_ingest_and_extract(folder, nlp, ExtractConfig(n_process=n_process))
                         for _ in range(repeats if count <= 100 else 1)]
-                rows.append(ExtractRow(fraction, n_process, count, statistics.median(run[0] for run in runs),
+                rows.append(ExtractRow(fraction, n_process, runs[0][3], statistics.median(run[0] for run in runs),
                                        statistics.median(run[1] for run in runs), runs[0][2]))
                 print(f"  extract n={count} n_process={n_process}: ingest {rows[-1].ingest_s:.1f} s, "
                       f"extract {rows[-1].extract_s:.1f} s", file=sys.stderr, flush=True)
@@ -206,14 +208,15 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int], 
     return rows, unfinished
 
 
-def time_ingest_and_extract(folder: Path, nlp, cfg: ExtractConfig) -> tuple[float, float, int]:
-    """(ingest s, extract s, quotes) for the article files in `folder`."""
+def time_ingest_and_extract(folder: Path, nlp, cfg: ExtractConfig) -> tuple[float, float, int, int]:
+    """(ingest s, extract s, quotes, articles) for the article files in `folder`. Articles are what ingest
+    keeps, not the files: PolNeAR train has one exact duplicate, so 1x is 840 files and 839 articles."""
     from pipeline.ingest import find_article_files, ingest_files
 
     started = time.perf_counter()
     articles = ingest_files(find_article_files(folder, ["txt"])).articles
     ingest_s = time.perf_counter() - started
-    return (ingest_s, *timed_extract(articles, nlp, cfg))
+    return (ingest_s, *timed_extract(articles, nlp, cfg), len(articles))
 
 
 def timed_extract(articles: list, nlp, cfg: ExtractConfig) -> tuple[float, int]:
@@ -310,8 +313,8 @@ def row_from_checkpoint(fraction: float, state: dict) -> tuple[ExtractRow | None
     ingest_s = statistics.median(run["seconds"] for run in state["ingest"])
     source = (f"{fraction:g}x: extracted in {len(segments)} segment(s) over {runs} run(s), {when}, 1-min load "
               f"{min(loads):.1f}-{max(loads):.1f}; ingest median of {runs}{ratio}")
-    return ExtractRow(fraction, n_process, count, ingest_s, seconds,
-                      sum(part["quotes"] for part in segments), source), ""
+    return ExtractRow(fraction, n_process, count, ingest_s, seconds, sum(part["quotes"] for part in segments), source,
+                      seconds / extracted / statistics.median(baseline) if baseline else None), ""
 
 
 def quotes_note(rows: list[ExtractRow]) -> str:
@@ -329,26 +332,41 @@ def quotes_note(rows: list[ExtractRow]) -> str:
             f"QUOTE COUNTS DIFFER between n_process values at {', '.join(map(str, differ))} articles.") + only
 
 
+def vs_1x(row: ExtractRow, rows: list[ExtractRow]) -> float | None:
+    """Extract s per article against the 1x articles with the same n_process timed in the same run: a checkpointed
+    size's own baseline, else the 1x row measured now. Across runs this machine's speed drifts by up to 25%."""
+    if row.source:
+        return row.vs_same_run_1x
+    one = next((other for other in rows if other.fraction == 1 and other.n_process == row.n_process
+                and not other.source), None)
+    return (row.extract_s / row.articles) / (one.extract_s / one.articles) if one else None
+
+
 def print_extract_table(rows: list[ExtractRow], repeats: int, unfinished: list[str] = ()) -> None:
-    """The growth table: per n_process, seconds per article against its smallest size; speed-up against n_process 1."""
+    """The growth table: per n_process, seconds per article against its smallest size and against 1x timed in the
+    same run; speed-up against n_process 1."""
     print("### Ingest and extract vs corpus size (PolNeAR train articles)\n")
     print("| x train | n_process | articles | quotes | ingest s | extract s | articles/s | s per article vs smallest "
-          "| x faster than n_process 1 |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| extract s per article vs 1x, same run | x faster than n_process 1 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         smallest = next(other for other in rows if other.n_process == row.n_process)
         single = next((other for other in rows if other.fraction == row.fraction and other.n_process == 1), None)
         speedup = f"{single.seconds_per_article / row.seconds_per_article:.2f}" if single else ""
+        same_run = vs_1x(row, rows)
         print(f"| {row.fraction:.3g} | {row.n_process} | {row.articles:,} | {row.quotes:,} | {row.ingest_s:.2f} | "
               f"{row.extract_s:.1f} | {1 / row.seconds_per_article:.2f} | "
-              f"{row.seconds_per_article / smallest.seconds_per_article:.2f} | {speedup} |")
+              f"{row.seconds_per_article / smallest.seconds_per_article:.2f} | "
+              f"{'' if same_run is None else f'{same_run:.2f}'} | {speedup} |")
     largest = max(row.articles for row in rows)
     rate = min(row.seconds_per_article for row in rows if row.articles == largest)
     not_run = [m for m in (10, 100) if all(row.fraction < m for row in rows)
                and not any(note.startswith(f"{m}x ") for note in unfinished)]
     sources = [row.source for row in rows if row.source]
     print(f"\nSizes up to {largest:,} articles were run; sizes of up to 100 articles are the median of "
-          f"{repeats} runs. `s per article vs smallest` near 1 means linear growth. {quotes_note(rows)}"
+          f"{repeats} runs. `s per article vs smallest` near 1 means linear growth; the `vs 1x, same run` column "
+          f"reads growth without the drift of this machine's speed between runs (sizes beyond 1x ran in other runs, "
+          f"each of which timed the 1x articles first). {quotes_note(rows)}"
           + (" Sizes beyond 1x are read from their checkpoints in docs/bench/scale/ (`--fresh` re-measures them): "
              + "; ".join(sources) + "." if sources else "")
           + "".join(f" {note}" for note in unfinished)

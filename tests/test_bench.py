@@ -154,6 +154,8 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
     saved = json.loads((checkpoints / "extract_2.5x_np1.json").read_text())
     assert [(part["start"], part["end"]) for part in saved["segments"]] == [(0, 2), (2, 4), (4, 5)]
     assert row.extract_s == pytest.approx(sum(part["seconds"] for part in saved["segments"]))
+    baseline = saved["baseline"][0]["seconds"] / saved["baseline"][0]["articles"]
+    assert row.vs_same_run_1x == pytest.approx(row.extract_s / 5 / baseline)
 
     saved["segments"] = saved["segments"][:1]  # as if stopped during the second segment
     (checkpoints / "extract_2.5x_np1.json").write_text(json.dumps(saved))
@@ -253,14 +255,18 @@ def test_scale_extract_table_compares_each_n_process_with_its_smallest_size_and_
     scale.print_extract_table(rows, repeats=3)
     lines = capsys.readouterr().out.splitlines()
     # 1x with 2 processes: 0.3125 s/article, 1.25x its own smallest size, 1.6x faster than 1 process at 1x.
-    assert "| 1 | 2 | 800 | 9,001 | 0.00 | 250.0 | 3.20 | 2.50 | 1.60 |" in lines
-    assert "| 0.01 | 2 | 8 | 100 | 0.00 | 1.0 | 8.00 | 1.00 | 2.00 |" in lines
+    assert "| 1 | 2 | 800 | 9,001 | 0.00 | 250.0 | 3.20 | 2.50 | 1.00 | 1.60 |" in lines
+    assert "| 0.01 | 2 | 8 | 100 | 0.00 | 1.0 | 8.00 | 1.00 | 0.40 | 2.00 |" in lines  # 0.125 / 0.3125 s
     assert any("QUOTE COUNTS DIFFER between n_process values at 800 articles" in line for line in lines)
     assert any("Not run: 10x (8,400 articles, about 44 min" in line for line in lines)
-    scale.print_extract_table(rows[2:] + [scale.ExtractRow(10.0, 2, 8000, 0.0, 2500.0, 90000)], repeats=3)
+    checkpointed = scale.ExtractRow(100.0, 2, 80000, 0.0, 20000.0, 900000, "100x: in segments", 0.9)
+    scale.print_extract_table(rows[2:] + [scale.ExtractRow(10.0, 2, 8000, 0.0, 2500.0, 90000), checkpointed],
+                              repeats=3)
     out = capsys.readouterr().out
-    assert "| 10 | 2 | 8,000 | 90,000 | 0.00 | 2500.0 | 3.20 | 1.00 |  |" in out
-    assert "Sizes beyond 1x ran with n_process 2 only" in out and "Not run: 100x (84,000 articles, about 438 min" in out
+    assert "| 10 | 2 | 8,000 | 90,000 | 0.00 | 2500.0 | 3.20 | 1.00 | 1.00 |  |" in out
+    # Measured in another run: its growth is against the 1x articles timed in that run, not against this run's 1x.
+    assert "| 100 | 2 | 80,000 | 900,000 | 0.00 | 20000.0 | 4.00 | 0.80 | 0.90 |  |" in out
+    assert "Sizes beyond 1x ran with n_process 2 only" in out and "100x: in segments" in out
 
 
 def test_scale_plot_draws_only_the_parts_that_ran(tmp_path):
