@@ -65,11 +65,10 @@ from pipeline.models import build_model, model_kind  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
 from pipeline.split import plan_split  # noqa: E402
 
-TRANSFORMER_KINDS = ("setfit", "finetune")
-# On a per-target set every kind fits one model per target, except these: one target-aware model each, to keep
+# On a per-target set every other kind fits one model per target; these fit one target-aware model each, to keep
 # CPU time bounded (100 setfit contrastive steps take ~2.5 min here, so SemEval per target would be 5x; a
 # finetune fit takes ~12 min).
-TARGET_AWARE_KINDS = ("setfit", "finetune")
+TRANSFORMER_KINDS = ("setfit", "finetune")
 ENGLISH_ENCODER_KINDS = ("embedding_logreg", "setfit", "finetune")
 
 
@@ -304,7 +303,7 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
     With `cached_only`, a cell not in the cache is not fitted: None.
     """
     kind = base_kind(name)
-    per_target = benchmark.per_target and kind not in TARGET_AWARE_KINDS
+    per_target = benchmark.per_target and kind not in TRANSFORMER_KINDS
     inputs = benchmark.inputs if not (benchmark.per_target and not per_target) else ("target", "text")
     bound = bounds.describe(kind, len(train), tuned=name in TUNED)
     if kind in TRANSFORMER_KINDS:
