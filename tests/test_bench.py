@@ -94,7 +94,7 @@ def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatc
     assert set(seen) == {row["id"] for row in rows}  # fit + dev = the training rows it was given
 
 
-def test_on_semeval_the_head_kinds_fit_per_target_and_the_transformers_one_target_aware_model(monkeypatch):
+def test_on_semeval_every_kind_but_finetune_fits_per_target_and_finetune_one_target_aware_model(monkeypatch):
     quality = bench_module("stance_quality")
     rows = [{"id": str(i), "target": ("a", "b")[i % 2], "label": ("support", "oppose", "neutral")[i % 3],
              "text": "words"} for i in range(12)]
@@ -109,9 +109,9 @@ def test_on_semeval_the_head_kinds_fit_per_target_and_the_transformers_one_targe
     semeval = quality.BENCHMARKS["semeval2016_task6"]
     for kind in ("tfidf_svm", "embedding_logreg", "setfit", "finetune"):
         result = quality.run_model("semeval2016_task6", kind, semeval, rows, rows, bounds, 0)
-        assert result.models == ("one" if kind in ("setfit", "finetune") else "one per target (2)")
-    assert calls["tfidf_svm"] == (True, ("text",)) and calls["embedding_logreg"] == (True, ("text",))
-    assert calls["setfit"] == calls["finetune"] == (False, ("target", "text"))
+        assert result.models == ("one" if kind == "finetune" else "one per target (2)")
+    assert calls["tfidf_svm"] == calls["embedding_logreg"] == calls["setfit"] == (True, ("text",))
+    assert calls["finetune"] == (False, ("target", "text"))
 
 
 def test_semeval_config_gives_the_official_task_a_split(shared):
