@@ -86,7 +86,7 @@ def test_cue_procedure(make_quote, target, cfg, text, vote):
 
 @pytest.mark.parametrize("text, sentence, vote", [
     ("unacceptable", 'He seeks a referendum on joining Russia, a move Tbilisi called "unacceptable."', "oppose"),
-    ("democratic and open", 'Lavrov praised it, calling the vote "democratic and open."', "support"),
+    ("democratic and open", 'The envoy praised the ballot, calling the count "democratic and open."', "support"),
     ("the results would stand", "The US said it would not recognize the vote, adding the results would stand",
      "oppose"),
     ("the vote was a sham", "Kyiv denounced the plan, saying the vote was a sham", "oppose"),
