@@ -153,7 +153,7 @@ def test_build_follows_the_configured_order(target, cfg):
 
 
 @pytest.mark.parametrize("text, sentence, vote", [
-    ("to recognize the referendum", "The EU also refused to recognize the referendum.", "oppose"),
+    ("to recognize the referendum", "Brussels flatly refused to recognize the referendum.", "oppose"),
     ("to accept the result", "Officials declined to accept the result.", "oppose"),
     ("to call it illegal", "Moscow declined to call it illegal.", None),        # refused criticism: no side
     ("to recognize the referendum", "The EU said it was ready to recognize the referendum.", None),
