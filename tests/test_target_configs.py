@@ -50,3 +50,19 @@ def test_examples_are_not_copied_from_the_development_corpus(path):
 def test_runs_are_found_across_quote_marks_and_case():
     assert word_runs("He said \u201cthe vote is a sham, and we know it\u201d", 6) & \
         word_runs('THE VOTE is a "sham" and we know it.', 6)
+
+
+def test_no_project_text_file_copies_a_corpus_sentence():
+    """The development corpus stays in ../shared: tests, configs and docs write their own sentences."""
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is not present")
+    size = 8  # longer than the names the configs share with articles ("Organization for Security and ...")
+    article_runs = set().union(*(word_runs(article.read_text(encoding="utf-8"), size)
+                                 for article in corpus.glob("*.txt")))
+    folders = ("conf", "docs", "pipeline", "tests", "bench", "seeds", "data")
+    files = [path for folder in folders for path in (REPO_ROOT / folder).rglob("*")
+             if path.suffix in {".py", ".yaml", ".md", ".csv", ".txt", ".json"} and ".venv" not in path.parts]
+    copied = {path.relative_to(REPO_ROOT).as_posix() for path in files
+              if word_runs(path.read_text(encoding="utf-8", errors="ignore"), size) & article_runs}
+    assert not copied, sorted(copied)
