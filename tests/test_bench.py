@@ -114,6 +114,17 @@ def test_on_semeval_every_kind_but_finetune_fits_per_target_and_finetune_one_tar
     assert calls["finetune"] == (False, ("target", "text"))
 
 
+def test_a_tuned_row_states_the_cpu_bounds_its_grid_does_not_set(monkeypatch):
+    quality = bench_module("stance_quality")
+    bounds = quality.Bounds(4000, None, 3.0, 100)
+    assert bounds.describe("finetune", 100, tuned=True) == "3 epoch(s)"  # the grid moves the learning rate
+    assert bounds.describe("setfit", 5000, tuned=True) == (
+        "a stratified sample of at most 4,000 training examples, at most 100 contrastive steps of 16 pairs")
+    monkeypatch.setitem(quality.TUNING_GRIDS, "finetune", {**quality.TUNING_GRIDS["finetune"], "epochs": [3.0, 6.0]})
+    assert bounds.describe("finetune", 100, tuned=True) == ""
+    assert bounds.describe("finetune", 100) == "3 epoch(s)"
+
+
 def test_semeval_config_gives_the_official_task_a_split(shared):
     quality = bench_module("stance_quality")
     train, test = quality.load_set("semeval2016_task6")
