@@ -163,7 +163,7 @@ class Bounds:
     test_cap: int | None = None
 
     def describe(self, kind: str, train_n: int, tuned: bool = False) -> str:
-        """The bounds a row ran under, but for those a tuned row's grid sets itself."""
+        """The CPU bounds a row ran under; a bound that a tuned row's grid sets itself is left out."""
         grid = TUNING_GRIDS.get(kind, {}) if tuned else {}
         parts = []
         if kind == "embedding_logreg" and self.embedding_cap and train_n > self.embedding_cap:
