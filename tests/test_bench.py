@@ -67,13 +67,32 @@ def test_tuning_grid_starts_at_the_defaults_and_dev_split_keeps_every_target_and
     assert len(dev) == 9  # 20% of 43, rounded up
 
 
-def test_a_param_added_later_at_its_default_keeps_the_cached_cells():
+def test_a_cell_cached_before_a_param_existed_matches_only_the_value_that_kept_the_old_behaviour():
     quality = bench_module("stance_quality")
-    old = {"set": "gwsd", "config": {"name": "embedding_logreg", "inputs": ["text"], "params": {"C": 1.0}}}
-    new = {**old, "config": {**old["config"], "params": {"C": 1.0, "ngram_features": False}}}
-    assert quality.without_defaults(old) == quality.without_defaults(new)
-    changed = {**old, "config": {**old["config"], "params": {"C": 1.0, "ngram_features": True}}}
-    assert quality.without_defaults(old) != quality.without_defaults(changed)
+
+    def key(params, **extra):
+        return {"set": "gwsd", "config": {"name": "embedding_logreg", "inputs": ["text"], "params": params}, **extra}
+
+    old = key({"C": 1.0})  # saved before ngram_features existed: it measured the embedding alone
+    assert quality.comparable_key(old) == quality.comparable_key(key({"C": 1.0, "ngram_features": False}))
+    # ngram_features' default is now true: a default run must refit, not read the old cell back
+    assert quality.comparable_key(old) != quality.comparable_key(key({"C": 1.0, "ngram_features": True}))
+    assert quality.comparable_key(old) != quality.comparable_key(key({"C": 4.0, "ngram_features": False}))
+
+
+def test_a_tuned_cell_survives_a_default_change_of_a_param_its_grid_sets_but_not_of_any_other():
+    quality = bench_module("stance_quality")
+    grid = {"ngram_features": [False, True], "C": [1.0, 4.0]}
+
+    def key(params):
+        return {"set": "gwsd", "grid": grid,
+                "config": {"name": "embedding_logreg", "inputs": ["text"], "params": params}}
+
+    saved = key({"C": 1.0, "ngram_features": False, "normalize": True})
+    assert quality.comparable_key(saved) == quality.comparable_key(key({"C": 4.0, "ngram_features": True,
+                                                                          "normalize": True}))
+    assert quality.comparable_key(saved) != quality.comparable_key(key({"C": 1.0, "ngram_features": False,
+                                                                          "normalize": False}))
 
 
 def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatch):
