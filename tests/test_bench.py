@@ -52,7 +52,7 @@ def test_stratified_sample_keeps_label_proportions_and_is_seeded():
     assert quality.stratified_sample(rows, None, seed=1) is rows and quality.stratified_sample(rows, 500, 1) is rows
 
 
-def test_tuning_grid_starts_at_the_defaults_and_dev_split_keeps_every_target_and_label():
+def test_tuning_grid_starts_at_its_first_values_and_dev_split_keeps_every_target_and_label():
     quality = bench_module("stance_quality")
     points = quality.grid_points({"class_weight": ["balanced", None], "C": [1.0, 4.0]})
     assert points[0] == {"class_weight": "balanced", "C": 1.0} and len(points) == 4 and len(set(map(str, points))) == 4
