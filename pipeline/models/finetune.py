@@ -27,7 +27,7 @@ class FinetuneParams(ModelParams):
     model_path: str | None = None  # null: the installed all-MiniLM-L6-v2
     epochs: float = Field(3.0, gt=0)
     batch_size: int = Field(16, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
+    learning_rate: float = Field(2e-4, gt=0)
     weight_decay: float = Field(0.01, ge=0)
     warmup_fraction: float = Field(0.1, ge=0, lt=1)
     max_length: int = Field(128, ge=8)
