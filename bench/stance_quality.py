@@ -26,6 +26,9 @@ TUNING_GRIDS is searched on a stratified 20% dev split of the training rows (sco
 metric; the test split is never seen), and the best point is refitted on all training rows and tested.
 The embedding heads' grid includes ngram_features (the TF-IDF n-grams beside the embedding).
 
+A closing table puts every model against each set's local anchor, and the best score here against
+the best verified published one (SemEval's organisers' SVM, VAST's TATA; none for the others).
+
     .venv/bin/python bench/stance_quality.py                                  # the default sets and kinds
     .venv/bin/python bench/stance_quality.py --sets gwsd --kinds tfidf_svm    # one cell
     .venv/bin/python bench/stance_quality.py --quick                          # smoke: tiny slices
@@ -89,6 +92,8 @@ class Benchmark:
     note: str = ""
     embedding_cap: int | None = None  # embedding_logreg trains on a stratified sample of this many rows
     transformer_cap: int | None = None  # setfit and finetune likewise
+    short: str = ""  # the column title in the summary across sets
+    published_best: tuple[str, float] | None = None  # the best verified published figure, same scale as metric
 
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -99,24 +104,25 @@ BENCHMARKS: dict[str, Benchmark] = {
         "per-target majority 65.22",
         "finetune is one target-aware model (target + text): one model per target (~580 tweets each) scored "
         "60.30 on the dev split against 70.64 (class_weight=balanced, 3 epochs, learning rate 5e-5; measured "
-        "2026-11-30)."),
+        "2026-11-30).", short="SemEval F_avg", published_best=("organisers' SVM", 68.98)),
     "vast": Benchmark(
         "VAST (train -> zero-shot test)", ("train",), "macro_f1", ("target", "text"), False, 0.314,
         "BERT about 0.65; TGA-Net about 0.666; JointCL 0.723; TATA 0.771; TF-IDF LogReg here 0.314 "
-        "(the local anchor column)", embedding_cap=2000, transformer_cap=4000),
+        "(the local anchor column)", embedding_cap=2000, transformer_cap=4000, short="VAST",
+        published_best=("TATA", 0.771)),
     "gwsd": Benchmark(
         "GWSD news sentences (1,850 -> 200 held-out)", ("train",), "macro_f1", ("text",), False, 0.633,
-        "LinearSVC TF-IDF here 0.633 (no published figure verified)"),
+        "LinearSVC TF-IDF here 0.633 (no published figure verified)", short="GWSD"),
     "catalonia_ca": Benchmark(
         "Catalonia independence, Catalan (train -> test)", ("train",), "macro_f1", ("text",), False, 0.743,
         "LinearSVC TF-IDF here 0.743",
         "all-MiniLM-L6-v2 was trained on English only: its tokenizer splits Catalan into English "
-        "word pieces, so the MiniLM kinds learn from surface fragments, not meaning."),
+        "word pieces, so the MiniLM kinds learn from surface fragments, not meaning.", short="Catalan"),
     "catalonia_es": Benchmark(
         "Catalonia independence, Spanish (train -> test)", ("train",), "macro_f1", ("text",), False, 0.791,
         "LinearSVC TF-IDF here 0.791",
         "all-MiniLM-L6-v2 was trained on English only: Spanish shares some word pieces with English, "
-        "but the encoder has no Spanish semantics."),
+        "but the encoder has no Spanish semantics.", short="Spanish"),
 }
 
 # Variants beside the conf/model defaults: the anchors' own TF-IDF settings (word 1-3, C=1, no class weights).
@@ -401,6 +407,49 @@ def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n:
     print()
 
 
+def print_summary(results_by_set: dict[str, list[Result]]) -> None:
+    """One table across the sets: each model's distance from its set's local anchor, then the best score here
+    beside the best verified published one, so "which kinds hold up where" reads at a glance."""
+    sets = [name for name, results in results_by_set.items() if results]
+    if len(sets) < 2:
+        return
+    names = list(dict.fromkeys(r.name for name in sets for r in results_by_set[name] if r.name != "majority"))
+    digits = {name: 2 if BENCHMARKS[name].metric == "f_avg" else 3 for name in sets}
+    print("### All sets against the local anchor\n")
+    print("Each cell is the model's official metric minus the set's LinearSVC TF-IDF anchor (the `vs anchor` "
+          "column above); † marks an anchor outside the model's bootstrap 95% interval (macro-F1 sets; there is no "
+          "interval for F_avg); a blank cell was not run.\n")
+    print("| model | " + " | ".join(BENCHMARKS[name].short or name for name in sets) + " |")
+    print("|---|" + "---:|" * len(sets))
+    for model in names:
+        cells = []
+        for name in sets:
+            row = next((r for r in results_by_set[name] if r.name == model), None)
+            if row is None:
+                cells.append("")
+                continue
+            anchor = BENCHMARKS[name].local_anchor
+            outside = BENCHMARKS[name].metric == "macro_f1" and not row.ci[0] <= anchor <= row.ci[1]
+            cells.append(f"{row.metric - anchor:+.{digits[name]}f}" + (" †" if outside else ""))
+        print(f"| {model} | " + " | ".join(cells) + " |")
+    best_here, published = [], []
+    for name in sets:
+        best = max((r for r in results_by_set[name] if r.name != "majority"), key=lambda r: r.metric, default=None)
+        best_here.append("" if best is None else f"{best.name} {best.metric:.{digits[name]}f}")
+        top = BENCHMARKS[name].published_best
+        if top is None:
+            published.append("none verified")
+            continue
+        figure = f"{top[0]} {top[1]:.{digits[name]}f}"
+        if best is not None:
+            verdict = "beaten" if round(best.metric, digits[name]) > top[1] else "not reached"
+            figure += f" ({verdict}, {best.metric - top[1]:+.{digits[name]}f})"
+        published.append(figure)
+    print("| best here | " + " | ".join(best_here) + " |")
+    print("| best published | " + " | ".join(published) + " |")
+    print()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS))
@@ -441,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Scores of the pipeline's model kinds (conf/model defaults) on each set's own split; "
           "the **bold** column is the set's official metric. `vs anchor` = this figure minus the "
           "LinearSVC TF-IDF anchor measured on the same files.\n")
+    results_by_set: dict[str, list[Result]] = {}
     for name in sets:
         benchmark = BENCHMARKS[name]
         if not args.quick:
@@ -450,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         train, test = load_set(name)
         train = stratified_sample(train, bounds.train_cap, args.seed)
         test = stratified_sample(test, bounds.test_cap, args.seed)
-        results = []
+        results = results_by_set[name] = []
         skipped = [k for k in kinds if base_kind(k) in TRANSFORMER_KINDS and name not in args.transformer_sets]
         untuned = [k for k in kinds if k in TUNED and name not in args.tune_sets]  # left out, not "not run"
         for kind in [k for k in kinds if k not in skipped + untuned]:
@@ -467,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
         if skipped:
             print(f"Not run here (CPU time): {', '.join(skipped)}; `bench/stance_quality.py --sets {name} --kinds "
                   f"{' '.join(skipped)} --transformer-sets {name}` runs them.\n")
+    print_summary(results_by_set)
     return 0
 
 

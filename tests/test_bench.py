@@ -144,6 +144,35 @@ def test_a_tuned_row_states_the_cpu_bounds_its_grid_does_not_set(monkeypatch):
     assert bounds.describe("finetune", 100) == "3 epoch(s)"
 
 
+def test_summary_puts_each_model_against_its_sets_anchor_and_the_best_here_against_the_published_best(capsys):
+    quality = bench_module("stance_quality")
+
+    def row(name, metric, ci):
+        return quality.Result(name, ["text"], "one", 10, metric, {"macro_f1": metric, "accuracy": 0.5}, ci, 1.0)
+
+    quality.print_summary({
+        "semeval2016_task6": [row("majority", 65.0, (0.4, 0.5)), row("tfidf_svm", 69.5, (0.6, 0.7))],
+        "vast": [row("tfidf_svm", 0.300, (0.28, 0.32)), row("finetune", 0.641, (0.615, 0.663))],
+        "gwsd": [],  # nothing run: no column
+    })
+    lines = capsys.readouterr().out.splitlines()
+    assert "| model | SemEval F_avg | VAST |" in lines
+    # SemEval anchor 68.62 (no interval for F_avg, so no mark); VAST anchor 0.314 lies inside [0.28, 0.32] only.
+    assert "| tfidf_svm | +0.88 | -0.014 |" in lines
+    assert "| finetune |  | +0.327 † |" in lines
+    assert not any(line.startswith("| majority") for line in lines)
+    assert "| best here | tfidf_svm 69.50 | finetune 0.641 |" in lines
+    assert ("| best published | organisers' SVM 68.98 (beaten, +0.52) | TATA 0.771 (not reached, -0.130) |"
+            in lines)
+
+
+def test_summary_is_left_out_for_a_single_set(capsys):
+    quality = bench_module("stance_quality")
+    result = quality.Result("tfidf_svm", ["text"], "one", 10, 0.6, {"macro_f1": 0.6, "accuracy": 0.6}, (0.5, 0.7), 1)
+    quality.print_summary({"gwsd": [result]})
+    assert capsys.readouterr().out == ""
+
+
 def test_semeval_config_gives_the_official_task_a_split(shared):
     quality = bench_module("stance_quality")
     train, test = quality.load_set("semeval2016_task6")
