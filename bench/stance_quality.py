@@ -95,6 +95,11 @@ class Benchmark:
     short: str = ""  # the column title in the summary across sets
     published_best: tuple[str, float] | None = None  # the best verified published figure, same scale as metric
 
+    @property
+    def digits(self) -> int:
+        """Decimals the metric is printed with: F_avg is x100 (as published), macro-F1 a fraction."""
+        return 2 if self.metric == "f_avg" else 3
+
 
 BENCHMARKS: dict[str, Benchmark] = {
     "semeval2016_task6": Benchmark(
@@ -355,7 +360,7 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
     if name in TUNED:
         point, scores = tune(name, benchmark, inputs, per_target, train, bounds, seed)
         config = model_config(name, inputs, bounds, point)
-        digits = 2 if benchmark.metric == "f_avg" else 3
+        digits = benchmark.digits
         tried = ", ".join(f"{format_point(p)} {s:.{digits}f}" for p, s in scores)
         bound = ", ".join(filter(None, [bound, f"dev-tuned on {DEV_FRACTION:.0%} of train ({tried}; tuning "
                                                f"{time.perf_counter() - started:.0f} s): refitted with {format_point(point)}"]))
@@ -379,7 +384,7 @@ def format_point(point: dict[str, Any]) -> str:
 def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n: int, test_n: int,
                 bounds: Bounds) -> None:
     metric = "F_avg" if benchmark.metric == "f_avg" else "macro-F1"
-    digits = 2 if benchmark.metric == "f_avg" else 3
+    digits = benchmark.digits
     print(f"### {benchmark.title}\n")
     print(f"`corpus={name}`: {train_n:,} training rows, {test_n:,} test rows. Anchors: {benchmark.anchors}.\n")
     print(f"| model | inputs | models | train n | **{metric}** | local TF-IDF anchor | vs anchor | "
@@ -417,7 +422,7 @@ def print_summary(results_by_set: dict[str, list[Result]]) -> None:
     if len(sets) < 2:
         return
     names = list(dict.fromkeys(r.name for name in sets for r in results_by_set[name] if r.name != "majority"))
-    digits = {name: 2 if BENCHMARKS[name].metric == "f_avg" else 3 for name in sets}
+    digits = {name: BENCHMARKS[name].digits for name in sets}
     print("### All sets against the local anchor\n")
     print("Each cell is the model's official metric minus the set's LinearSVC TF-IDF anchor (the `vs anchor` "
           "column above); † marks an anchor outside the model's bootstrap 95% interval (macro-F1 sets; there is no "
