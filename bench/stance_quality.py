@@ -290,16 +290,34 @@ def score(benchmark: Benchmark, gold: list[str], guess: list[str]) -> tuple[dict
 
 
 def tune(name: str, benchmark: Benchmark, inputs: Sequence[str], per_target: bool, train: list[dict], bounds: Bounds,
-         seed: int) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]]]:
-    """The grid point of TUNING_GRIDS with the best dev score (ties: the earlier point), and every point's score."""
+         seed: int, checkpoint: Path | None = None,
+         key: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[tuple[dict[str, Any], float]], float]:
+    """The grid point of TUNING_GRIDS with the best dev score (ties: the earlier point), every point's score, and
+    the seconds the points took.
+
+    With `checkpoint`, each point's score is saved as soon as it is known, under the cell's `key`: a finetune grid
+    on a CPU takes over an hour, so an interrupted run resumes at the first point it had not scored."""
     fit, dev = dev_split(train, seed)
-    scores = []
+    done: dict[str, dict[str, float]] = {}
+    if checkpoint is not None and checkpoint.is_file():
+        saved = json.loads(checkpoint.read_text(encoding="utf-8"))
+        if key is not None and comparable_key(saved["key"]) == comparable_key(key):
+            done = saved["points"]
+    scores, seconds = [], 0.0
     for point in grid_points(TUNING_GRIDS[base_kind(name)]):
-        guess, _ = predict_by_target(model_config(name, inputs, bounds, point), per_target, fit, dev, seed)
-        scores.append((point, score(benchmark, [row["label"] for row in dev], guess)[1]))
+        label = json.dumps(point, sort_keys=True)
+        if label not in done:
+            started = time.perf_counter()
+            guess, _ = predict_by_target(model_config(name, inputs, bounds, point), per_target, fit, dev, seed)
+            done[label] = {"score": score(benchmark, [row["label"] for row in dev], guess)[1],
+                           "seconds": time.perf_counter() - started}
+            if checkpoint is not None:
+                write_json(checkpoint, {"key": key, "points": done})
+        scores.append((point, done[label]["score"]))
+        seconds += done[label]["seconds"]
         print(f"    dev {point}: {scores[-1][1]:.3f}", file=sys.stderr, flush=True)
     best = max(scores, key=lambda item: item[1])  # max keeps the first of equal scores
-    return best[0], scores
+    return best[0], scores, seconds
 
 
 def cell_key(set_name: str, name: str, config: ModelConfig, per_target: bool, train: list[dict],
@@ -334,7 +352,8 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
     """Fit (per target or once) and score one model kind on one set; `<kind>_tuned` picks its params on dev first.
 
     With `cache`, a cell computed before with the same key is read back instead of refitted, so a long
-    run can be done a set at a time (and interrupted) while the report still shows one table.
+    run can be done a set at a time (and interrupted) while the report still shows one table; a tuned
+    cell's dev scores are checkpointed there too (`<set>.<name>.dev.json`) until the cell is written.
     With `cached_only`, a cell not in the cache is not fitted: None.
     """
     kind = base_kind(name)
@@ -356,15 +375,15 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
             return Result(**saved["result"])
     if cached_only:
         return None
-    started = time.perf_counter()
+    checkpoint = cache / f"{set_name}.{name}.dev.json" if cache is not None and name in TUNED else None
     if name in TUNED:
-        point, scores = tune(name, benchmark, inputs, per_target, train, bounds, seed)
+        point, scores, tuning_s = tune(name, benchmark, inputs, per_target, train, bounds, seed, checkpoint, key)
         config = model_config(name, inputs, bounds, point)
         digits = benchmark.digits
         tried = ", ".join(f"{format_point(p)} {s:.{digits}f}" for p, s in scores)
         bound = ", ".join(filter(None, [bound, f"dev-tuned on {DEV_FRACTION:.0%} of train ({tried}; tuning "
-                                               f"{time.perf_counter() - started:.0f} s): refitted with {format_point(point)}"]))
-        started = time.perf_counter()
+                                               f"{tuning_s:.0f} s): refitted with {format_point(point)}"]))
+    started = time.perf_counter()
     guess, models = predict_by_target(config, per_target, train, test, seed)
     seconds = time.perf_counter() - started
     gold = [row["label"] for row in test]
@@ -374,6 +393,8 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
                     dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     if cached is not None:
         write_json(cached, {"key": key, "result": dataclasses.asdict(result)})
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)  # the cell now holds every dev score
     return result
 
 

@@ -108,9 +108,57 @@ def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatc
 
     monkeypatch.setattr(quality, "predict_by_target", guess)
     bounds = quality.Bounds(None, None, 1.0, 1)
-    point, scores = quality.tune("tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
+    point, scores, _ = quality.tune("tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
     assert point == {"class_weight": None, "C": 1.0} and len(scores) == 6 and max(s for _, s in scores) == 1.0
     assert set(seen) == {row["id"] for row in rows}  # fit + dev = the training rows it was given
+
+
+def test_an_interrupted_tuning_resumes_at_the_first_point_it_had_not_scored(monkeypatch, tmp_path):
+    quality = bench_module("stance_quality")
+    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
+            for i in range(30)]
+    fitted = []
+
+    def guess(config, per_target, train, test, seed):  # C=1 unweighted is right; the 4th fit is interrupted
+        if len(fitted) == 3 and not resumed:
+            raise KeyboardInterrupt
+        fitted.append((config.params["class_weight"], config.params["C"]))
+        right = config.params["C"] == 1.0 and config.params["class_weight"] is None
+        return [row["label"] if right else "support" for row in test], 1
+
+    monkeypatch.setattr(quality, "predict_by_target", guess)
+    bounds, benchmark = quality.Bounds(None, None, 1.0, 1), quality.BENCHMARKS["gwsd"]
+    config = quality.model_config("tfidf_svm_tuned", ["text"], bounds)
+    key = {**quality.cell_key("gwsd", "tfidf_svm_tuned", config, False, rows, rows, 0),
+           "grid": quality.TUNING_GRIDS["tfidf_svm"], "dev_fraction": quality.DEV_FRACTION}
+    checkpoint = tmp_path / "gwsd.tfidf_svm_tuned.dev.json"
+    resumed = False
+    with pytest.raises(KeyboardInterrupt):
+        quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0, checkpoint, key)
+    assert len(json.loads(checkpoint.read_text())["points"]) == 3
+    resumed = True
+    point, scores, seconds = quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0,
+                                          checkpoint, key)
+    assert fitted == [("balanced", 0.5), ("balanced", 1.0), ("balanced", 0.25),
+                      (None, 0.5), (None, 1.0), (None, 0.25)]  # each point fitted once across the two runs
+    assert point == {"class_weight": None, "C": 1.0} and len(scores) == 6 and seconds >= 0
+    # A checkpoint of another cell (other rows) is not resumed from: every point is fitted again.
+    other = {**key, "rows": "other"}
+    quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0, checkpoint, other)
+    assert len(fitted) == 12
+
+
+def test_a_written_tuned_cell_drops_its_dev_checkpoint_and_reports_the_points_time(monkeypatch, tmp_path):
+    quality = bench_module("stance_quality")
+    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
+            for i in range(30)]
+    monkeypatch.setattr(quality, "predict_by_target", lambda config, per_target, train, test, seed:
+                        ([row["label"] for row in test], 1))
+    monkeypatch.setattr(quality, "bootstrap_macro_f1", lambda gold, guess, n, seed: (1.0, 1.0))
+    bounds = quality.Bounds(None, None, 1.0, 1)
+    result = quality.run_model("gwsd", "tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], rows, rows, bounds, 0, tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["gwsd.tfidf_svm_tuned.json"]
+    assert "; tuning 0 s): refitted with class_weight=balanced C=0.5" in result.bound  # all tie: the first point
 
 
 def test_on_semeval_every_kind_but_finetune_fits_per_target_and_finetune_one_target_aware_model(monkeypatch):
