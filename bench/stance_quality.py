@@ -24,6 +24,8 @@ docs/bench/stance_quality/ and reused only when the model config, rows and seed 
 Dev-tuned rows (`<kind>_tuned`, on the sets in --tune-sets, default all): the kind's small grid in
 TUNING_GRIDS is searched on a stratified 20% dev split of the training rows (scored with the set's own
 metric; the test split is never seen), and the best point is refitted on all training rows and tested.
+Each dev point's score is checkpointed beside the cells until its cell is written, so a stopped run
+resumes at the next point (a finetune grid takes over an hour on a CPU).
 The embedding heads' grid includes ngram_features (the TF-IDF n-grams beside the embedding).
 
 A closing table puts every model against each set's local anchor, and the best score here against
