@@ -140,17 +140,16 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "tfidf_svm_anchor": ("tfidf_svm", {"word_ngrams": [1, 3], "C": 1.0, "class_weight": None}),
 }
 # Small grids for the `<kind>_tuned` rows, searched on a dev split of the training rows (never the test split).
-# class_weight is a real choice where the metric leaves a class out (SemEval's F_avg ignores NONE, so balancing
-# trades the scored majority class's recall for the unscored class); C is the linear heads' capacity knob;
-# ngram_features gives the embedding heads the TF-IDF n-grams as well. finetune's knob is the learning rate at the
-# default 3 epochs: on SemEval dev (class_weight balanced, 2026-11-30) 5e-5 scored 70.64, 1e-4 72.88, 2e-4 74.56
-# and 4e-4 diverged (55.94), while 6 epochs at 5e-5 gained only 1.1 at twice the cost; on Catalan dev (balanced)
-# 5e-5 scored 0.685 and 2e-4 0.722 (0.708 when this script's tuned run repeated it, 2026-12-01; and on GWSD dev
-# 0.621 and 0.669), so 2e-4 is now finetune's default. The
-# first value of each was the conf/model default when the grid was set; ngram_features=True then won on dev on all
-# five sets for both embedding heads, so that is now the default too (the order only breaks ties). The embedding
-# heads keep class_weight balanced: it won on SemEval dev at every C (73.45 and 73.77 against 69.13 and 70.92
-# unweighted, 2026-11-29), and each point re-encodes.
+# class_weight is a real choice where the metric leaves a class out (SemEval's F_avg ignores NONE, so balancing trades
+# the scored majority class's recall for the unscored class); C is the linear heads' capacity knob; ngram_features
+# gives the embedding heads the TF-IDF n-grams as well. finetune's knob is the learning rate at the default 3 epochs:
+# on SemEval dev (class_weight balanced, 2026-11-30) 5e-5 scored 70.64, 1e-4 72.88, 2e-4 74.56 and 4e-4 diverged
+# (55.94), while 6 epochs at 5e-5 gained only 1.1 at twice the cost; on Catalan dev (balanced) 5e-5 scored 0.685 and
+# 2e-4 0.722 (0.708 when this script's tuned run repeated it, 2026-12-01), on GWSD dev 0.621 and 0.669, so 2e-4 is now
+# finetune's default (Spanish dev, run later, ties: 0.733 and 0.730). The first value of each was the conf/model
+# default when the grid was set; ngram_features=True then won on dev on all five sets for both embedding heads, so
+# that is now the default too (the order only breaks ties). The embedding heads keep class_weight balanced: it won on
+# SemEval dev at every C (73.45 and 73.77 against 69.13 and 70.92 unweighted, 2026-11-29), and each point re-encodes.
 TUNING_GRIDS: dict[str, dict[str, list[Any]]] = {
     "tfidf_svm": {"class_weight": ["balanced", None], "C": [0.5, 1.0, 0.25]},
     "embedding_logreg": {"ngram_features": [False, True], "C": [1.0, 4.0]},

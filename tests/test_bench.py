@@ -30,6 +30,18 @@ def bench_module(name: str):
     return module
 
 
+def three_label_rows() -> list[dict]:
+    """30 training rows of one target, the three labels in turn."""
+    return [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
+            for i in range(30)]
+
+
+def two_seconds_a_fit(monkeypatch, quality) -> None:
+    """The bench's clock steps 2 s per reading, so every timed fit "takes" 2 s whatever the load on the machine."""
+    clock = itertools.count(0.0, 2.0)
+    monkeypatch.setattr(quality, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+
+
 def smoke(*argv: str, timeout: int = 300) -> str:
     """Run a bench script in its smoke mode from the project root; it must exit 0. Returns stdout."""
     done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
@@ -100,8 +112,7 @@ def test_a_tuned_cell_survives_a_default_change_of_a_param_its_grid_sets_but_not
 
 def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatch):
     quality = bench_module("stance_quality")
-    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
-            for i in range(30)]
+    rows = three_label_rows()
     seen = []
 
     def guess(config, per_target, train, test, seed):  # C=1 unweighted is right on dev, everything else "support"
@@ -118,8 +129,7 @@ def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatc
 
 def test_an_interrupted_tuning_resumes_at_the_first_point_it_had_not_scored(monkeypatch, tmp_path):
     quality = bench_module("stance_quality")
-    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
-            for i in range(30)]
+    rows = three_label_rows()
     fitted = []
 
     def guess(config, per_target, train, test, seed):  # C=1 unweighted is right; the 4th fit is interrupted
@@ -130,8 +140,7 @@ def test_an_interrupted_tuning_resumes_at_the_first_point_it_had_not_scored(monk
         return [row["label"] if right else "support" for row in test], 1
 
     monkeypatch.setattr(quality, "predict_by_target", guess)
-    clock = itertools.count(0.0, 2.0)  # every fit "takes" 2 s
-    monkeypatch.setattr(quality, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    two_seconds_a_fit(monkeypatch, quality)
     bounds, benchmark = quality.Bounds(None, None, 1.0, 1), quality.BENCHMARKS["gwsd"]
     config = quality.model_config("tfidf_svm_tuned", ["text"], bounds)
     key = {**quality.cell_key("gwsd", "tfidf_svm_tuned", config, False, rows, rows, 0),
@@ -156,13 +165,11 @@ def test_an_interrupted_tuning_resumes_at_the_first_point_it_had_not_scored(monk
 
 def test_a_written_tuned_cell_drops_its_dev_checkpoint_and_reports_the_points_time(monkeypatch, tmp_path):
     quality = bench_module("stance_quality")
-    rows = [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
-            for i in range(30)]
+    rows = three_label_rows()
     monkeypatch.setattr(quality, "predict_by_target", lambda config, per_target, train, test, seed:
                         ([row["label"] for row in test], 1))
     monkeypatch.setattr(quality, "bootstrap_macro_f1", lambda gold, guess, n, seed: (1.0, 1.0))
-    clock = itertools.count(0.0, 2.0)  # every fit "takes" 2 s, whatever the load on the machine
-    monkeypatch.setattr(quality, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    two_seconds_a_fit(monkeypatch, quality)
     bounds = quality.Bounds(None, None, 1.0, 1)
     result = quality.run_model("gwsd", "tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], rows, rows, bounds, 0, tmp_path)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["gwsd.tfidf_svm_tuned.json"]
