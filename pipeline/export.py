@@ -46,12 +46,13 @@ def registered_model_name(params: Params) -> str:
 class Evaluation:
     """How a model version was scored: champions are compared only on the same evaluation."""
 
-    macro_f1: float
+    macro_f1: float | None  # None: not evaluated (no gold labels)
     protocol: str
     data: str  # hash of the evaluated split
 
     def tags(self) -> dict[str, str]:
-        return {"macro_f1": f"{self.macro_f1:.6f}", "eval_protocol": self.protocol, "eval_data": self.data}
+        score = "none" if self.macro_f1 is None else f"{self.macro_f1:.6f}"
+        return {"macro_f1": score, "eval_protocol": self.protocol, "eval_data": self.data}
 
     @classmethod
     def from_tags(cls, tags: dict[str, str]) -> Evaluation | None:
@@ -68,7 +69,10 @@ class AliasDecision:
 
 
 def choose_alias(new: Evaluation, champion_version: str | None, champion: Evaluation | None) -> AliasDecision:
-    """`champion` for the first version or one that beats the champion on the same evaluation."""
+    """`champion` for the first version or one that beats the champion on the same evaluation;
+    an unevaluated version (no gold labels) is only ever a candidate."""
+    if new.macro_f1 is None:
+        return AliasDecision(CANDIDATE, "not evaluated (no gold labels): a candidate, never champion")
     if champion_version is None:
         return AliasDecision(CHAMPION, "no champion yet")
     if champion is None:
@@ -200,11 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     split_dir = root / params.paths.processed / "split"
-    evaluation = Evaluation(float(metrics["macro_f1"]), str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
+    score = None if metrics.get("macro_f1") is None else float(metrics["macro_f1"])
+    evaluation = Evaluation(score, str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
     from pipeline.split import read_split
 
     rows, _ = read_split(split_dir)
-    example = input_example(rows["test"], params.target.name)
+    example = input_example(rows["test"] or rows["train"], params.target.name)
     with tempfile.TemporaryDirectory(prefix="export-") as staging:
         files = model_files(params, candidate, Path(staging))
         save_exported(files, example, root / params.paths.models / "stance")
@@ -215,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     write_json(root / params.paths.reports / "export.json", report)
     where = (f"registered {report['registered_model']} v{report['version']} as {report['alias']} "
              f"({report['reason']})" if "version" in report else "not registered")
-    print(f"export: {report['model']} ({report['model_kind']}, macro-F1 {evaluation.macro_f1:.3f}); {where}",
+    score = "not evaluated" if evaluation.macro_f1 is None else f"macro-F1 {evaluation.macro_f1:.3f}"
+    print(f"export: {report['model']} ({report['model_kind']}, {score}); {where}",
           file=sys.stderr)
     return 0
 

@@ -74,6 +74,29 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def staged_outputs(folder: str | Path) -> Iterator[Path]:
+    """Yield a temp folder beside `folder`; the files written into it replace their namesakes under
+    `folder` (same relative paths) only when the block succeeds, one rename each.
+
+    For a stage that must record its results elsewhere (MLflow) before its files change: it writes
+    into the stage folder, records, and only then are the files published; a failure or Ctrl-C in
+    between leaves every file under `folder` as it was.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        yield stage
+        raise_if_interrupted()
+        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = folder / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def write_json(path: str | Path, data: Any) -> None:
     """Write pretty, key-sorted JSON atomically (stable bytes for DVC)."""
     with atomic_open(path) as handle:

@@ -40,6 +40,8 @@ def test_alias_moves_only_for_a_better_score_on_the_same_evaluation():
     other = choose_alias(Evaluation(0.9, "holdout", "xyz"), "3", Evaluation(0.5, **same))
     assert other.alias == CANDIDATE and "not comparable with champion v3" in other.reason
     assert choose_alias(Evaluation(0.1, **same), "2", None).alias == CHAMPION
+    unevaluated = choose_alias(Evaluation(None, "none", "abc"), None, None)
+    assert unevaluated.alias == CANDIDATE and "no gold labels" in unevaluated.reason
 
 
 @pytest.mark.parametrize("rows, message", [
