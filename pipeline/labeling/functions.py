@@ -166,12 +166,18 @@ def speaker_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction
 
 
 def speaker_affiliations(target: TargetConfig, quote: Quote) -> list[Affiliation]:
-    """The camps a speaker belongs to: the actor's own, else those named in speaker, mention and role."""
+    """The camps a quote's speaker belongs to (see `camps_of`)."""
+    return camps_of(target, quote.speaker, quote.speaker_mention, quote.speaker_role)
+
+
+def camps_of(target: TargetConfig, speaker: str | None, *descriptions: str | None) -> list[Affiliation]:
+    """The camps a speaker belongs to: the actor's own, else those named in the speaker's name and
+    descriptions (mention, role)."""
     by_name = {affiliation.name: affiliation for affiliation in target.affiliations}
-    actor = find_actor(target, quote.speaker)
+    actor = find_actor(target, speaker)
     if actor and actor.affiliation:
         return [by_name[actor.affiliation]]
-    described = " ; ".join(part for part in (quote.speaker, quote.speaker_mention, quote.speaker_role) if part)
+    described = " ; ".join(part for part in (speaker, *descriptions) if part)
     return [affiliation for affiliation in target.affiliations
             if mentions(described, [affiliation.name, *affiliation.aliases])]
 
