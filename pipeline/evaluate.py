@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params()
     root = project_root()
     metrics, evaluated, proba = evaluate(params, root)
+    # Which model these figures are of: a later run of the same model (DVC skipped evaluate) shows them.
+    metrics["candidate"] = tracking.folder_fingerprint(root / params.paths.models / "candidate")
     # MLflow records the results before the files change: an interrupted stage changes no file.
     with staged_outputs(root / params.paths.reports) as staged:
         write_evaluation(staged, metrics, evaluated, proba, params.model.name)

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -136,7 +137,30 @@ def configure(params: Params, root: Path) -> str:
     for key, value in EXPERIMENT_TAGS.items():
         if experiment.tags.get(key) != value:
             client.set_experiment_tag(experiment.experiment_id, key, value)
+    close_killed_runs(client, experiment.experiment_id)
     return experiment.experiment_id
+
+
+# Which process has a run open: a stage killed outright (SIGKILL, a power cut) cannot end its run,
+# so the next stage to start marks such runs KILLED instead of leaving them RUNNING for ever.
+PROCESS_TAGS = ("pipeline.host", "pipeline.pid")
+
+
+def process_tags() -> dict[str, str]:
+    return dict(zip(PROCESS_TAGS, (socket.gethostname(), str(os.getpid()))))
+
+
+def close_killed_runs(client: Any, experiment_id: str) -> list[str]:
+    """End as KILLED the RUNNING runs whose process, on this host, is gone; returns their ids."""
+    from pipeline.files import process_alive
+
+    closed = []
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        host, pid = (run.data.tags.get(tag) for tag in PROCESS_TAGS)
+        if host == socket.gethostname() and pid and pid.isdigit() and not process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    return closed
 
 
 @contextlib.contextmanager
@@ -148,7 +172,7 @@ def start_run(params: Params, root: Path, name: str, run_id: str | None = None) 
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else name) as run:
         if run_id is None:
             mlflow.log_params(flatten(params.model_dump(mode="json")))
-        mlflow.set_tags(run_tags(root))
+        mlflow.set_tags({**run_tags(root), **process_tags()})
         if hashes := data_hashes(root):
             mlflow.log_dict(hashes, DATA_VERSIONS)
         yield run
@@ -192,6 +216,7 @@ def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
     with start_run(params, root, name=run_name(params), run_id=run_id) as run:
         if run_id is None:
             log_labeling_report(root / params.paths.reports / "labeling.json")
+            log_evaluation(root / params.paths.reports, current["candidate"])
             from pipeline.files import write_json
 
             write_json(handoff, {"run_id": run.info.run_id, **current})
@@ -216,6 +241,24 @@ def log_split(rows: Mapping[str, list[dict[str, Any]]], source: Path, name: str)
             frame = pd.DataFrame([{column: row.get(column) for column in DATASET_COLUMNS} for row in side])
             dataset = mlflow.data.from_pandas(frame, source=str(source), targets="label", name=f"{name}-{context}")
             mlflow.log_input(dataset, context=context)
+
+
+def log_evaluation(reports: Path, candidate: str) -> None:
+    """The evaluation of this very candidate, when reports/metrics.json holds it: DVC skips evaluate
+    when its inputs are unchanged (a fresh clone retrains the same model, its metrics committed), and
+    the new run must still show what the model scores."""
+    import mlflow
+
+    from pipeline.evaluate import EVALUATION_FILES, numeric_metrics
+
+    path = reports / "metrics.json"
+    metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if metrics.get("candidate") != candidate:
+        return
+    mlflow.log_metrics(numeric_metrics(metrics))
+    for name in EVALUATION_FILES:
+        if (reports / name).is_file():
+            mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
 
 
 def log_labeling_report(report_path: Path) -> None:

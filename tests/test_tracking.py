@@ -107,3 +107,27 @@ def test_pipeline_run_follows_the_candidate_it_was_opened_for(params, tmp_path, 
     assert second.data.metrics["macro_f1"] == 0.4 and "labeling.lf.cue_oppose.coverage" in second.data.metrics
     assert second.data.params["model.name"] == params.model.name
     assert [a.path for a in client.list_artifacts(second.info.run_id, "labeling")] == ["labeling/labeling.json"]
+
+
+def test_a_new_run_of_an_already_evaluated_model_shows_its_evaluation(params, tmp_path, monkeypatch):
+    """A fresh clone retrains the same model and DVC skips evaluate (its committed outputs match):
+    the new run still carries the figures evaluate wrote for this very model, and only for it."""
+    from pipeline.tracking import folder_fingerprint
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    candidate = tmp_path / "models/candidate"
+    candidate.mkdir(parents=True)
+    (candidate / "weights.bin").write_bytes(b"model A")
+    metrics = {"accuracy": 0.9, "macro_f1": 0.8, "macro_f1_ci95_low": 0.7, "macro_f1_ci95_high": 0.9,
+               "per_class": {}, "baselines": {"majority": {"macro_f1": 0.2}}, "candidate": folder_fingerprint(candidate)}
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports/metrics.json").write_text(json.dumps(metrics))
+    with pipeline_run(params, tmp_path, candidate) as same:
+        pass
+    (candidate / "weights.bin").write_bytes(b"model B")
+    with pipeline_run(params, tmp_path, candidate) as other:
+        pass
+    client = mlflow.MlflowClient()
+    assert client.get_run(same.info.run_id).data.metrics["macro_f1"] == 0.8
+    assert "evaluation/metrics.json" in [a.path for a in client.list_artifacts(same.info.run_id, "evaluation")]
+    assert "macro_f1" not in client.get_run(other.info.run_id).data.metrics
