@@ -20,9 +20,9 @@ import yaml
 
 from pipeline.config import TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import parse_jsonl_lines
+from pipeline.files import parse_jsonl_lines, read_regular_file
 from pipeline.records import LABELS
-from pipeline.serving.contract import MAX_BATCH_ROWS, REQUEST_FIELDS
+from pipeline.serving.contract import MAX_BATCH_ROWS, REQUEST_FIELDS, parse_request
 from pipeline.speakers import speaker_stance
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -36,8 +36,9 @@ def quote_rows_of_article(path: Path) -> list[dict[str, Any]]:
     from pipeline.ingest import read_article_file
 
     quotes, _ = run(read_article_file(path), adhoc_config())
-    return [{"article_id": quote.article_id, "speaker": quote.speaker, "speaker_role": quote.speaker_role,
-             "quote": quote.text, "kind": quote.kind, "context": quote.sentence} for quote in quotes]
+    return [checked({"article_id": quote.article_id, "speaker": quote.speaker, "speaker_role": quote.speaker_role,
+                     "quote": quote.text, "kind": quote.kind, "context": quote.sentence}, path=str(path))
+            for quote in quotes]
 
 
 def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]:
@@ -46,16 +47,29 @@ def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]
         text = data.get("text", data.get("quote"))
         if not isinstance(text, str) or not text.strip():
             raise PipelineError("missing or empty text", path=source, line=number, field="text")
-        yield {"article_id": data.get("article_id"), "speaker": data.get("speaker"),
-               "speaker_role": data.get("speaker_role"), "quote": text, "kind": data.get("kind"),
-               "context": data.get("context", data.get("sentence")), "target": data.get("target")}
+        yield checked({"article_id": data.get("article_id"), "speaker": data.get("speaker"),
+                       "speaker_role": data.get("speaker_role"), "quote": text, "kind": data.get("kind"),
+                       "context": data.get("context", data.get("sentence")), "target": data.get("target")},
+                      path=source, line=number)
+
+
+def checked(row: dict[str, Any], path: str | None = None, line: int | None = None,
+            option: bool = False) -> dict[str, Any]:
+    """The row, if the model takes it (the contract's checks: types, empty text, 20,000 characters
+    per field); else one error naming the file and line, or the option (`--text`) it came from."""
+    try:
+        parse_request(request_of(row, None))
+    except PipelineError as error:
+        field = f"--{error.field}" if option and error.field else error.field
+        raise PipelineError(error.message, path=path, line=line, field=field) from None
+    return row
 
 
 def request_of(row: dict[str, Any], target_name: str | None) -> dict[str, str]:
-    """The model's input for an output row: the contract's fields, absent ones left out."""
+    """The model's input for an output row: the contract's fields, absent ones left out (`text` never)."""
     values = {"text": row["quote"], "context": row.get("context"), "speaker": row.get("speaker"),
               "speaker_role": row.get("speaker_role"), "target": row.get("target") or target_name}
-    return {field: values[field] for field in REQUEST_FIELDS if values.get(field)}
+    return {field: values[field] for field in REQUEST_FIELDS if field == "text" or values.get(field)}
 
 
 def classify(model: Any, rows: list[dict[str, Any]], target_name: str | None) -> list[dict[str, Any]]:
@@ -178,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError(f"this model reads the labeling functions of {trained_for.id!r}; it cannot judge "
                             f"stance toward {target.id!r}", field="--target")
     if args.text is not None:
-        rows = [{"article_id": None, "speaker": args.speaker, "speaker_role": None, "quote": args.text,
-                 "kind": None}]
+        rows = [checked({"article_id": None, "speaker": args.speaker, "speaker_role": None, "quote": args.text,
+                         "kind": None}, option=True)]
     elif args.jsonl is not None:
         lines = sys.stdin if args.jsonl == "-" else open_text(Path(args.jsonl))
         rows = list(rows_of_jsonl(lines, "<stdin>" if args.jsonl == "-" else args.jsonl))
@@ -198,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_text(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise PipelineError("file not found", path=path) from None
+        return read_regular_file(path).decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise PipelineError(f"not UTF-8 text (byte {error.start})", path=path) from None
 
