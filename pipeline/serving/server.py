@@ -43,7 +43,8 @@ MAX_BODY_ENV = "STANCE_SERVE_MAX_BODY_BYTES"
 # 10,000 single quotes (the batch limit) take about 1.5 MB; 4 MB of long quotes about 20 s to classify.
 DEFAULT_MAX_BODY_MB = 4.0
 MAX_REPLY_CHARS = 600  # an error message from MLflow longer than this is cut (it quotes the input back)
-QUOTED = re.compile(r"""'(?:[^'\\\n]|\\.){60,}'|"(?:[^"\\\n]|\\.){60,}\"""")
+# A quoted value longer than an excerpt (pipeline.errors.excerpt: 40 characters), in MLflow's error messages.
+QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){39,}'" "|" r'"(?:[^"\\\n]|\\.){39,}"')
 INLINE_CHECK_BYTES = 65_536  # larger JSON bodies are checked in a thread, so other requests go on meanwhile
 CHUNK_CHARS = 100_000  # the model classifies a batch in chunks of about this many characters
 # Set by the edge for the request being answered; MLflow runs the model in a thread that inherits it.
