@@ -65,7 +65,7 @@ def test_a_body_over_the_limit_is_a_413(client):
     rows = [{"text": "a quote of fair length " * 20}] * 2_500  # 1.2 MB, every row within the contract
     status, text = answered(client.post("/invocations", content=json.dumps({"inputs": rows}).encode(),
                                         headers=JSON))
-    assert status == 413 and f"{LIMIT:,} bytes" in text
+    assert status == 413 and f"over the limit of {LIMIT:,} bytes" in text
 
 
 def asgi_request(body: bytes, headers: dict[str, str], leave_after: float | None = None):
@@ -95,15 +95,25 @@ def asgi_request(body: bytes, headers: dict[str, str], leave_after: float | None
     return scope, sent, receive, send
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(model_path):
-    scope, sent, _, send = asgi_request(b"", {"Content-Type": "application/json",
-                                               "Content-Length": str(51 * 2**20)})
+@pytest.mark.parametrize("declared, expect, chunks_read", [
+    (51 * 2**20, "100-continue", 0),    # the client waits for the go-ahead: answered at once
+    (51 * 2**20, None, 51),             # received and dropped, so a client that sends first sees the 413
+    (200 * 2**20, None, 0),             # more than server.DRAIN_BYTES: answered at once
+])
+def test_a_body_over_the_limit_is_a_413_and_never_kept_nor_parsed(model_path, exported, monkeypatch,
+                                                                 declared, expect, chunks_read):
+    scored = count_scored_rows(exported, monkeypatch)
+    headers = {"Content-Type": "application/json", "Content-Length": str(declared), **({"Expect": expect} if expect else {})}
+    scope, sent, _, send = asgi_request(b"", headers)
+    chunk, read = b"[" * 2**20, [0]
 
     async def receive() -> dict:
-        raise AssertionError("the body was read")
+        read[0] += 1
+        return {"type": "http.request", "body": chunk, "more_body": read[0] * len(chunk) < declared}
 
     asyncio.run(server.create_app()(scope, receive, send))
-    assert sent[0]["status"] == 413
+    assert (sent[0]["status"], read[0], scored[0]) == (413, chunks_read, 0)
+    assert f"request body is {declared:,} bytes or more, over the limit of {LIMIT:,} bytes" in sent[1]["body"].decode()
 
 
 @pytest.mark.parametrize("body", [

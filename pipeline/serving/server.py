@@ -3,8 +3,10 @@ every bad request a 4xx, bounds what one request can cost, and stops work nobody
 
 MLflow's app (`mlflow.pyfunc.scoring_server.init`) runs unchanged behind a small ASGI layer:
 - a POST with no Content-Type gets a 415 (MLflow: a 500); other types are MLflow's to answer;
-- a body over the size limit (`--max-body-mb`, default 4) gets a 413, from its Content-Length
-  before any of it is read, or as soon as the bytes read pass the limit;
+- a body over the size limit (`--max-body-mb`, default 4) gets a 413 and is never parsed nor
+  kept: bytes past the limit are received and dropped (up to 64 MB, so that a client that reads
+  no answer before it has sent its body sees the 413), and a body declared larger than that, or
+  by a client that waits for `100 Continue`, is answered from its Content-Length at once;
 - a JSON body is parsed here first: one Python's parser refuses with something other than a
   syntax error (nesting deeper than about 1,000 levels, an integer of more than 4,300 digits,
   both a 500 from MLflow), malformed JSON and rows the model's contract refuses get a 400
@@ -45,6 +47,7 @@ DEFAULT_MAX_BODY_MB = 4.0
 MAX_REPLY_CHARS = 600  # an error message from MLflow longer than this is cut (it quotes the input back)
 # A quoted value longer than an excerpt (pipeline.errors.excerpt: 40 characters), in MLflow's error messages.
 QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){39,}'" "|" r'"(?:[^"\\\n]|\\.){39,}"')
+DRAIN_BYTES = 64 * 2**20  # an oversized body up to this size is received (and dropped) before the 413
 INLINE_CHECK_BYTES = 65_536  # larger JSON bodies are checked in a thread, so other requests go on meanwhile
 CHUNK_CHARS = 100_000  # the model classifies a batch in chunks of about this many characters
 # Set by the edge for the request being answered; MLflow runs the model in a thread that inherits it.
@@ -175,7 +178,10 @@ class ServingEdge:
         headers = {name.lower(): value.decode("latin-1") for name, value in scope.get("headers", [])}
         try:
             is_json = check_content_type(headers.get(b"content-type"))
-            self.check_size(headers.get(b"content-length"))
+            declared = headers.get(b"content-length", "").strip()
+            if declared.isdigit() and int(declared) > self.max_body_bytes and (
+                    int(declared) > DRAIN_BYTES or headers.get(b"expect", "").lower() == "100-continue"):
+                raise self.too_large(int(declared))  # answered at once: the client is waiting, or must lose
             body = await self.read_body(receive)
             if body is None:  # the client left while sending
                 return
@@ -189,27 +195,29 @@ class ServingEdge:
             return
         await self.answer(scope, body, receive, send)
 
-    def check_size(self, content_length: str | None) -> None:
-        if content_length is not None and content_length.strip().isdigit() \
-                and int(content_length) > self.max_body_bytes:
-            raise self.too_large(f"{int(content_length):,} bytes")
-
-    def too_large(self, size: str) -> Refusal:
-        return Refusal(413, "REQUEST_LIMIT_EXCEEDED", f"request body is {size}, over the limit of "
-                       f"{self.max_body_bytes:,} bytes (--max-body-mb): send smaller batches")
+    def too_large(self, size: int) -> Refusal:
+        return Refusal(413, "REQUEST_LIMIT_EXCEEDED", f"request body is {size:,} bytes or more, over the limit "
+                       f"of {self.max_body_bytes:,} bytes (--max-body-mb): send smaller batches")
 
     async def read_body(self, receive: Receive) -> bytes | None:
-        """The whole body, or None if the client left; a 413 as soon as it passes the limit."""
+        """The whole body, or None if the client left. Past the limit the rest is received and dropped,
+        unparsed and unkept, and then answered with a 413: most clients read no answer before they
+        have sent their body, and the server closes a `Connection: close` request as soon as it has
+        answered, so an earlier 413 would reach them as a reset connection. Past DRAIN_BYTES, the
+        413 goes at once."""
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return None
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_body_bytes:
-                raise self.too_large(f"more than {size:,} bytes")
-            more = message.get("more_body", False)
+            chunk, more = message.get("body", b""), message.get("more_body", False)
+            size += len(chunk)
+            if size <= self.max_body_bytes:
+                chunks.append(chunk)
+            elif size > DRAIN_BYTES:
+                raise self.too_large(size)
+        if size > self.max_body_bytes:
+            raise self.too_large(size)
         return b"".join(chunks)
 
     async def answer(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
