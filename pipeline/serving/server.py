@@ -7,11 +7,12 @@ MLflow's app (`mlflow.pyfunc.scoring_server.init`) runs unchanged behind a small
   kept: bytes past the limit are received and dropped (up to 64 MB, so that a client that reads
   no answer before it has sent its body sees the 413), and a body declared larger than that, or
   by a client that waits for `100 Continue`, is answered from its Content-Length at once;
-- a JSON body is parsed here first: one Python's parser refuses with something other than a
-  syntax error (nesting deeper than about 1,000 levels, an integer of more than 4,300 digits,
-  both a 500 from MLflow), malformed JSON and rows the model's contract refuses get a 400
-  naming the problem, row and field, never quoting more than a short prefix of the input;
-- other error replies of MLflow's (which quote the whole input back) are cut to a short prefix;
+- a JSON body is parsed here first. What Python's parser refuses other than as a syntax error
+  (nesting deeper than about 1,000 levels, an integer of more than 4,300 digits: both a 500 from
+  MLflow), malformed JSON, and rows the model's contract refuses get a 400 naming the problem,
+  row and field, quoting at most 40 characters of a value;
+- MLflow's own error replies (which quote the whole input back) get every quoted value cut to
+  40 characters and the message to about 600;
 - the model classifies a batch in chunks of about 100,000 characters (half a second for the
   default model); while MLflow works the edge watches the connection, and when the client leaves,
   or once any answer is sent (MLflow's 504 after its request timeout,
@@ -42,7 +43,7 @@ from pipeline.serving.contract import parse_requests
 
 MODEL_ENV = "STANCE_SERVE_MODEL"
 MAX_BODY_ENV = "STANCE_SERVE_MAX_BODY_BYTES"
-# 10,000 single quotes (the batch limit) take about 1.5 MB; 4 MB of long quotes about 20 s to classify.
+# 10,000 quotes with speaker and role (the batch limit) take 1.3 MB; 4 MB of long quotes about 20 s of work.
 DEFAULT_MAX_BODY_MB = 4.0
 MAX_REPLY_CHARS = 600  # an error message from MLflow longer than this is cut (it quotes the input back)
 # A quoted value longer than an excerpt (pipeline.errors.excerpt: 40 characters), in MLflow's error messages.
