@@ -49,7 +49,9 @@ MAX_REPLY_CHARS = 600  # an error message from MLflow longer than this is cut (i
 # A quoted value longer than an excerpt (pipeline.errors.excerpt: 40 characters), in MLflow's error messages.
 QUOTED = re.compile(r"'(?:[^'\\\n]|\\.){39,}'" "|" r'"(?:[^"\\\n]|\\.){39,}"')
 DRAIN_BYTES = 64 * 2**20  # an oversized body up to this size is received (and dropped) before the 413
-INLINE_CHECK_BYTES = 65_536  # larger JSON bodies are checked in a thread, so other requests go on meanwhile
+# A body this small is checked on the event loop, and is at most one chunk of work (CHUNK_CHARS):
+# larger ones are checked in a thread, so that other requests go on, and their connection is watched.
+SMALL_BODY_BYTES = 65_536
 CHUNK_CHARS = 100_000  # the model classifies a batch in chunks of about this many characters
 # Set by the edge for the request being answered; MLflow runs the model in a thread that inherits it.
 ABANDONED: ContextVar[threading.Event | None] = ContextVar("stance_request_abandoned", default=None)
@@ -186,7 +188,7 @@ class ServingEdge:
             body = await self.read_body(receive)
             if body is None:  # the client left while sending
                 return
-            if is_json and len(body) > INLINE_CHECK_BYTES:  # 10,000 rows take 0.2 s: not on the event loop
+            if is_json and len(body) > SMALL_BODY_BYTES:  # 10,000 rows take 0.2 s: not on the event loop
                 await asyncio.to_thread(check_json_body, body)
             elif is_json:
                 check_json_body(body)
@@ -222,7 +224,8 @@ class ServingEdge:
         return b"".join(chunks)
 
     async def answer(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> None:
-        """Let MLflow answer, marking the request abandoned when the client leaves or an answer is sent."""
+        """Let MLflow answer, marking the request abandoned when the client leaves or an answer is sent.
+        A small body is at most one chunk of work, with nothing to abandon: its connection is not watched."""
         abandoned, gone = threading.Event(), asyncio.Event()
 
         async def watch() -> None:  # the only reader of the connection from here on
@@ -238,6 +241,8 @@ class ServingEdge:
             if not replayed:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
+            if watcher is None:
+                return await receive()
             await gone.wait()
             return {"type": "http.disconnect"}
 
@@ -260,14 +265,15 @@ class ServingEdge:
                 await send({**error_start, "headers": [*headers, (b"content-length", str(len(short)).encode())]})
                 await send({"type": "http.response.body", "body": short})
 
-        watcher = asyncio.create_task(watch())
+        watcher = asyncio.create_task(watch()) if len(body) > SMALL_BODY_BYTES else None
         token = ABANDONED.set(abandoned)
         try:
             await self.app(scope, replay, send_shortened)
         finally:
             abandoned.set()  # answered (or failed): any work still running for it is for nobody
             ABANDONED.reset(token)
-            watcher.cancel()
+            if watcher is not None:
+                watcher.cancel()
 
 
 def create_app() -> ServingEdge:
