@@ -2,8 +2,9 @@
 and no input path makes a stage hang or read without end.
 
 Every output goes to a temporary file beside its target and is renamed into place
-only once complete, so an error or Ctrl-C leaves the previous output intact. Every input
-file is read through read_regular_file: a path that is not a regular file is refused unread.
+only once complete, so an error or Ctrl-C leaves the previous output intact. The input files
+a user names (ingest's articles, predict's --article and --jsonl) are read through
+read_regular_file: a path that is not a regular file is refused unread, and the read is capped.
 """
 from __future__ import annotations
 
