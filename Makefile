@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 UI_PORT ?= 5000
 SERVE_PORT ?= 5001
 SERVE_WORKERS ?= 2
+SERVE_MAX_BODY_MB ?= 4
 MODEL ?= models/stance
 
 # Models come from installed packages only; never from a hub at run time.
@@ -43,7 +44,8 @@ ui: | $(STAMP)
 
 serve: | $(STAMP)
 	@test -f $(MODEL)/MLmodel || { echo "no exported model at $(MODEL): run 'make repro' first"; exit 2; }
-	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS)
+	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS) \
+		--max-body-mb $(SERVE_MAX_BODY_MB)
 
 # Every bench/*.py, its tables into docs/benchmarks.md (bench/report.py; each script's output is kept in
 # docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1 is the smoke run on
