@@ -235,7 +235,7 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     candidates = frame_candidates(text, frames, spans, used)
     candidates += span_candidates(doc, text, spans, frames, used, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
-    resolver = SpeakerResolver(doc, text, PersonRegistry(doc))
+    resolver = SpeakerResolver(doc, text, PersonRegistry(doc, spans), spans)
     quotes: dict[str, Quote] = {}
     for candidate in candidates:
         start, end = trim(text, candidate.start, candidate.end)

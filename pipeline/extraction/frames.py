@@ -28,6 +28,7 @@ DASH_AFTER_QUOTE = re.compile(r"[\s,]*[\u2015\u2014\u2013]\s*")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl")
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
+NOUN_PHRASE_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "CCONJ", "NUM"})
 
 
 @dataclass
@@ -66,6 +67,33 @@ def subject_of(verb: Token, depth: int = 0) -> tuple[Token | None, bool]:
     if verb.dep_ == "relcl" and depth < 3:
         return verb.head, True
     return None, False
+
+
+def quotation_between(first: Token, last: Token) -> bool:
+    """An odd number of quotation marks between two tokens: a subject found before the cue is
+    inside the quotation ('"We won," said ...'), not after one ('X, who wants a "Yes", said')."""
+    marks = sum(token.text in QUOTE_MARKS for token in first.doc[min(first.i, last.i):max(first.i, last.i)])
+    return marks % 2 == 1
+
+
+def inverted_subject(cue: Token) -> Span | None:
+    """'"...," said former politician and athlete Tom Harlow', '..., says commission': the speaker
+    written right after a reporting verb that follows its quotation (when the parse found no subject):
+    the words up to the first punctuation or clause, headed by the last name in them, else the last noun."""
+    doc = cue.doc
+    if cue.i == 0 or not (doc[cue.i - 1].text in QUOTE_MARKS or doc[cue.i - 1].text == ","):
+        return None
+    end = cue.i + 1
+    while end < len(doc) and doc[end].pos_ in NOUN_PHRASE_POS and not doc[end].is_punct:
+        end += 1
+    while end > cue.i + 1 and doc[end - 1].pos_ not in ("NOUN", "PROPN"):
+        end -= 1
+    words = doc[cue.i + 1:end]
+    if not len(words):
+        return None
+    names = [token for token in words if token.pos_ == "PROPN"]
+    head = names[-1] if names else words[-1]
+    return doc[words.start:head.i + 1]
 
 
 def token_range(first: Token, last: Token) -> tuple[int, int]:
@@ -242,11 +270,15 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
         if attitude and shape == "none" and not is_cue_lemma(token.lemma_, extra_cues):
             continue
         speaker, inherited = subject_of(token)
+        speaker_span = None
+        if speaker is None or quotation_between(speaker, token):
+            speaker_span = inverted_subject(token)
+            speaker, inherited = (speaker_span[-1], False) if speaker_span is not None else (None, False)
         cue_text = token.text
         particle = next((child for child in token.children if child.dep_ == "prt"), None)
         if particle is not None:
             cue_text = f"{token.text} {particle.text}"
-        frames.append(CueFrame(token, cue_text, speaker, inherited, content, shape))
+        frames.append(CueFrame(token, cue_text, speaker, inherited, content, shape, speaker_span))
     frames.extend(according_to_frames(doc))
     frames.extend(noun_and_adjective_frames(doc))
     frames.sort(key=lambda frame: frame.cue.i)
