@@ -105,3 +105,111 @@ def test_a_name_in_apposition_to_a_role_wins_over_another_holder_of_the_role():
     body = ("Title\n\nThe director of one polling firm, Omar Haddad, said the race was open.\n\n"
             "Meanwhile the director of another firm, Sofia Berlin, told reporters the vote would be close.")
     assert speaker_of(body, "the vote would be close") == "Sofia Berlin"  # a surname that is also a city
+
+
+def test_a_participle_after_a_name_following_the_quotation_speaks_for_that_name():
+    body = ('Title\n\nTurnout was low, according to experts.\n\n'
+            '"Polls rarely tell the whole story," Ana Reyes, a professor of politics, noting that only a third voted.\n\n'
+            '"We know very little about those who stay home."')
+    found = {(text, speaker) for _, text, speaker in quotes(body)}
+    assert ("Polls rarely tell the whole story", "Ana Reyes") in found
+    assert ("only a third voted", "Ana Reyes") in found
+    assert ("We know very little about those who stay home", "Ana Reyes") in found
+
+
+# 3. 'Name, role:' and 'Name (role):' layouts, and a name after the quotation with no verb
+
+@pytest.mark.parametrize(("paragraph", "speaker", "words"), [
+    ('Anna Berg, mayor of Eastport: "We lost the argument, not the town."', "Anna Berg", "We lost the argument"),
+    ("Karl Weiss (Green Party): The result is a clear mandate for change.", "Karl Weiss", "a clear mandate"),
+    ('Omar Haddad, farmer: "Nobody asked us what we wanted."', "Omar Haddad", "Nobody asked us"),
+])
+def test_reaction_paragraphs_name_their_speaker_before_a_colon(paragraph, speaker, words):
+    body = f"Reactions to the vote\n\nPoliticians and residents reacted on Sunday.\n\n{paragraph}"
+    assert speaker_of(body, words) == speaker
+
+
+def test_a_section_heading_before_a_colon_is_not_a_speaker():
+    body = "Title\n\nIntroduction\n\nKherson: The count went on all night in the region."
+    assert quotes(body) == []
+
+
+def test_a_name_after_the_quotation_without_a_verb_is_the_speaker():
+    body = ('Title\n\nThe march crossed the capital.\n\n'
+            '"This is a historic day for the whole country," Ana Reyes, one of the organisers of the march.')
+    assert quotes(body) == [("direct", "This is a historic day for the whole country", "Ana Reyes")]
+
+
+# 4. posts and written statements
+
+def test_an_embedded_post_is_its_account_holder_s_quote():
+    body = ("Title\n\nThe minister reacted online.\n\n"
+            "Proud of my country today. A new start for all of us. pic.twitter.com/abc123 "
+            "\u2014 Nora Quinn \U0001F1EE\U0001F1EA (@noraquinn) June 5, 2022")
+    assert quotes(body) == [("direct", "Proud of my country today. A new start for all of us", "Nora Quinn")]
+
+
+@pytest.mark.parametrize(("sentence", "words"), [
+    ('The singer Nora Quinn shared a post on Instagram simply reading: "Proud of my country today."', "Proud of my"),
+    ('Nora Quinn wrote on X that the result was "a new beginning".', "a new beginning"),
+    ('Nora Quinn posted on X: "A new beginning for all of us."', "A new beginning"),
+    ("Nora Quinn said in a statement that the count should resume on Monday.", "the count should resume"),
+])
+def test_posts_and_written_statements_are_their_author_s(sentence, words):
+    assert speaker_of(f"Title\n\n{sentence}", words) == "Nora Quinn"
+
+
+# 5. questions and requests put to someone
+
+@pytest.mark.parametrize(("sentence", "speaker", "text"), [
+    ("Deputy Anna Kerr asked the minister if she would condemn the protests.",
+     "Anna Kerr", "the minister if she would condemn the protests"),
+    ("The bishops urged citizens to keep working on a new charter.",
+     "The bishops", "citizens to keep working on a new charter"),
+    ("President Tom Reid called on the heads of all parties to meet on Monday.",
+     "Tom Reid", "the heads of all parties to meet on Monday"),
+    ("President Tom Reid has called on party leaders for a meeting tomorrow.",
+     "Tom Reid", "party leaders for a meeting tomorrow"),
+    ("Maria Lopez asked that her name not be used.", "Maria Lopez", "her name not be used"),
+])
+def test_questions_and_requests_are_the_asker_s(sentence, speaker, text):
+    assert quotes(f"Title\n\n{sentence}") == [("question", text, speaker)]
+
+
+def test_the_person_asked_never_speaks_the_question():
+    body = ("Title\n\nThe minister, Rosa Ibarra, opened the debate.\n\n"
+            "Deputy Anna Kerr asked the minister if she would condemn the protests.")
+    assert [speaker for kind, _, speaker in quotes(body) if kind == "question"] == ["Anna Kerr"]
+    assert "Rosa Ibarra" not in {speaker for _, _, speaker in quotes(body)}
+
+
+# organisations as speakers
+
+def test_a_definite_noun_resolves_to_the_organisation_named_before():
+    body = ("Title\n\nThe Ministry of Health published new rules on Monday.\n\n"
+            "The ministry said in a statement that the count would resume on Tuesday.")
+    assert speaker_of(body, "the count would resume") == "Ministry of Health"
+
+
+# 6. precision: the object of a verb of criticism is not a quote
+
+@pytest.mark.parametrize("sentence", [
+    'Protest leaders condemned the vocal "no" voters on Sunday.',
+    "The bishops criticised the rejected document.",
+])
+def test_the_object_of_a_verb_of_criticism_is_not_a_quote(sentence):
+    assert quotes(f"Title\n\n{sentence}") == []
+
+
+def test_a_quoted_predicate_of_a_verb_of_criticism_is_what_was_said():
+    body = 'Title\n\nSenator Joan Baxter blasted the plan as "a disgrace to democracy".'
+    assert quotes(body) == [("partial", 'the plan as "a disgrace to democracy"', "Joan Baxter")]
+
+
+# descriptions
+
+def test_a_bare_definite_role_refers_back_to_the_last_speaker_not_to_a_name_that_follows():
+    body = ("Title\n\nPresident Hector Ortega voted early. Ortega said he would meet the parties on Monday.\n\n"
+            '"People are watching us from all over the world," said the leader.\n\n'
+            "He recalled Luis Romero as an inspiration.")
+    assert speaker_of(body, "People are watching us") == "Hector Ortega"

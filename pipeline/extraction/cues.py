@@ -28,6 +28,13 @@ EVIDENCE_VERBS = frozenset("show find learn".split())
 # "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
 NAMING_VERBS = frozenset("call describe label brand dub term".split())
 
+# Verbs of criticism: their object is who or what is criticised, not words anyone said ("condemned
+# the vocal 'no' voters"); only a quoted predicate is ("blasted the plan as 'a disgrace'").
+CRITICISM_VERBS = frozenset("""
+condemn criticize criticise blast slam attack denounce decry deride lambaste ridicule mock dismiss blame pan
+berate castigate scold rebuke chastise assail excoriate vilify disparage belittle scorn
+""".split())
+
 # Verbs of judging, citing and proposing: their object (with its "as ..." predicate) is the
 # content ("blasted Clinton as a 'disgrace'", "proposed a carbon tax"); PolNeAR counts these.
 ATTITUDE_VERBS = frozenset("""
@@ -35,7 +42,7 @@ blast slam attack criticize criticise praise cite reference chant exhort encoura
 accuse condemn denounce defend endorse back support oppose reject welcome applaud hail question challenge
 demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud blame propose mention
 echo discuss document disclose
-""".split())
+""".split()) | CRITICISM_VERBS
 
 # Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
 REPORT_NOUNS = frozenset("""
@@ -51,6 +58,11 @@ CONVICTION_ADJECTIVES = frozenset("convinced sure confident certain worried conc
 INTENTION_VERBS = frozenset("""
 vow promise pledge threaten urge ask refuse want plan intend seek decide hope expect aim decline agree offer
 """.split())
+
+# Verbs that put a question or a request to someone: the asker is the speaker, and the addressee
+# with what they are asked is the content ("asked the minister whether ...", "urged voters to ...",
+# "called on the parties to ...", "asked that her name not be used").
+REQUEST_VERBS = frozenset("ask urge press implore beg exhort encourage invite appeal call request demand petition".split())
 
 # Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
 # headed by one of these (and no name) is a description to resolve to a person.

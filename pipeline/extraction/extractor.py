@@ -19,8 +19,8 @@ from spacy.tokens import Doc, Span
 
 from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.nlp import sentence_of_token
-from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, dash_attribution_frames, find_cue_frames,
-                                        speaker_label_frames)
+from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, find_cue_frames,
+                                        name_after_quotation_frames, post_signature_frames, speaker_label_frames)
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -109,7 +109,12 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
                if key != id(frame)):
             continue  # a report inside another report's content is part of what was said
         marked = overlapping(spans, start, end)
-        if marked and frame.shape == "clause" and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
+        if frame.shape == "post":  # a post's own words, with or without quotation marks inside
+            used.update(marked)
+            candidates.append(Candidate(start, end, "direct", frame))
+            continue
+        if marked and frame.shape in ("clause", "label", "question") \
+                and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
             for span in marked:
                 if span not in used:
                     used.add(span)
@@ -119,7 +124,8 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
             used.update(marked)
             start = min(start, min(span.start for span in marked))
             end = max(end, max(span.end + (1 if span.closed else 0) for span in marked))
-        candidates.append(Candidate(start, end, "partial" if marked else "indirect", frame))
+        kind = "question" if frame.shape == "question" else "partial" if marked else "indirect"
+        candidates.append(Candidate(start, end, kind, frame))
     return candidates
 
 
@@ -141,7 +147,7 @@ def cue_for_span(doc: Doc, text: str, span: QuoteSpan, frames: list[CueFrame],
         between = text[span.end:following.start_char]
         if "\n" not in between:
             sentence_starts.add(following.start)
-    if first.start > 0:
+    if first.start > 0 and not text[first.start_char:span.start].strip(QUOTE_CHARS + " \n"):
         # 'She continued, | "..."' and 'Trump said: "..."', even across a paragraph break
         preceding = sentence_of_token(doc[first.start - 1])
         if text[preceding.start_char:span.start].rstrip(QUOTE_CHARS + " \n").endswith((":", ",")):
@@ -229,7 +235,8 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     paragraphs = paragraph_ranges(text)
     closed = [(span.start, span.end) for span in spans if span.closed]
     frames = sorted(find_cue_frames(doc, extra_cues) + speaker_label_frames(doc, paragraphs)
-                    + dash_attribution_frames(doc, text, closed), key=lambda frame: frame.cue.i)
+                    + name_after_quotation_frames(doc, text, closed) + post_signature_frames(doc, text, paragraphs),
+                    key=lambda frame: frame.cue.i)
     frames = [frame for frame in frames if not quoted_report(frame, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)

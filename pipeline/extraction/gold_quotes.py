@@ -8,7 +8,7 @@ Four figures per set:
 
 - quote recall: gold fragments inside some extracted quote (the innermost one is scored);
 - attribution accuracy: found quotes of a named person or an organisation whose speaker matches
-  (an organisation is also matched by a shortening of its name: 'the commission');
+  (an organisation is also matched by a shortening of its name: 'the commission', see below);
 - wrong-named-person rate: found quotes given to a named person who did not say them (a person
   of the gold list, or a name the extractor itself takes for a person);
 - speaker recall: gold speakers that are the speaker of at least one extracted quote.
@@ -70,12 +70,14 @@ class GoldArticle:
 
     def speaker_matches(self, gold_name: str, predicted: str | None) -> bool:
         """A person by their match fragments; an organisation by its name inside the predicted one,
-        or a predicted name that is a shortening of it ('the commission', 'The Government')."""
+        or a predicted name that is a shortening of it ('the commission', 'The Government', 'Bishops
+        in Chile' for 'Chilean bishops': the words before any preposition, all in the name)."""
         person = self.person(gold_name)
         if person is not None:
             return person.matches(predicted)
         gold, found = fold(gold_name), fold(predicted)
-        words = [word for word in found.split() if word not in SHORTENING_WORDS]
+        head_phrase = re.split(r"\b(?:of|in|for|from|at|on)\b", found)[0]
+        words = [word for word in head_phrase.split() if word not in SHORTENING_WORDS]
         return bool(found) and (gold in found or bool(words) and set(words) <= set(gold.split()))
 
 

@@ -141,7 +141,8 @@ def role_span(mention: Span, name: Span | None) -> Span | None:
     if role is None:
         appositions = [child for child in name[-1].children if child.dep_ == "appos"]
         role = mention_span(appositions[0]) if appositions else None
-    if role is None or not any(is_role_word(token) or token.pos_ == "NOUN" for token in role):
+    if role is None or not any(is_role_word(token) or token.pos_ == "NOUN" for token in role) \
+            or any(token.like_url or "@" in token.text for token in role):
         return None
     return role
 
@@ -200,7 +201,7 @@ def in_quotation(char: int, quotes: list[QuoteSpan]) -> bool:
 
 class PersonRegistry:
     """Everyone the article names, in order of first mention, with every later mention and
-    each person's gender as the article shows it."""
+    each person's gender as the article shows it; and the organisations it names."""
 
     def __init__(self, doc: Doc, quotes: list[QuoteSpan] | None = None):
         self.people: dict[str, Person] = {}
@@ -222,6 +223,10 @@ class PersonRegistry:
                 if self.people[person].described_as is None:
                     self.people[person].described_as = described_gender(doc[token.i:token.i + 1], None)
         self._genders_from_pronouns(doc, quotes or [])
+        # organisations by name, for 'the ministry' and 'the commission' later on
+        self.organisations = [(ent.start_char, ent.text.removeprefix("the ").removeprefix("The "),
+                               {token.lower_ for token in ent}) for ent in doc.ents if ent.label_ == "ORG"
+                              and ent.root.pos_ == "PROPN" and ent.text not in self.people]
 
     def _add(self, chain: Span) -> None:
         name = clean_name(chain)
@@ -262,6 +267,16 @@ class PersonRegistry:
             people = {m.name for m in named if not in_quotation(m.at, quotes)}
             if len(people) == 1 and self.people[(name := people.pop())].referred_to_as is None:
                 self.people[name].referred_to_as = gender
+
+    def organisation_named(self, head: Token) -> str | None:
+        """'the ministry' -> 'the Ministry of Health', 'the commission' -> 'Referendum Commission': the
+        last organisation named before a definite common noun that its name contains."""
+        if head.pos_ != "NOUN" or head.tag_ in ("NNS", "NNPS") or not any(
+                child.dep_ in ("det", "poss") and child.lower_ in ("the", "its", "their") for child in head.children):
+            return None
+        word = head.lower_
+        named = [(at, name) for at, name, words in self.organisations if at < head.idx and word in words]
+        return max(named)[1] if named else None
 
     def gender_of(self, name: str | None) -> Gender | None:
         person = self.people.get(name) if name else None
@@ -327,6 +342,9 @@ class SpeakerResolver:
             return self.resolve_name(name, mention)
         if is_role_word(head) and head.tag_ not in ("NNS", "NNPS"):
             return self.resolve_description(head, mention)
+        organisation = self.registry.organisation_named(head)
+        if organisation is not None:
+            return Speaker(organisation, mention.text, None, False)
         return Speaker(mention.text, mention.text, None, False)
 
     def resolve_name(self, name: Span, mention: Span) -> Speaker:
@@ -376,14 +394,25 @@ class SpeakerResolver:
         return Speaker(None, mention, None, lower in PERSON_PRONOUNS)
 
     def resolve_description(self, head: Token, mention: Span) -> Speaker:
-        """'The de facto speaker of ...' -> the person with that role, or the next person named."""
+        """'The de facto speaker of ...' -> the person with that role, or the next person named; a bare
+        'the leader' refers back, to the last person who spoke; a gendered role word ('spokeswoman')
+        only to someone who can be that gender."""
         role_word = head.lemma_.lower()
+        gender = word_gender(head.text)
         holders = [person for person in self.registry.people.values()
-                   if role_word in person.role_words or head.lower_ in person.role_words]
+                   if (role_word in person.role_words or head.lower_ in person.role_words)
+                   and person.gender in (None, gender or person.gender)]
         if holders:
             mention_words = {token.lower_ for token in mention}
             best = max(holders, key=lambda person: (len(mention_words & person.role_words), -person.first_at))
             return Speaker(best.name, mention.text, mention.text, True)
+        if refers_back(mention, head):
+            for at, speaker in reversed(self.speakers):
+                if at < head.idx - PARAGRAPH_WINDOW_CHARS:
+                    break
+                if speaker.is_person and speaker.name and self.registry.gender_of(speaker.name) in (None, gender or
+                                                                                                   self.registry.gender_of(speaker.name)):
+                    return Speaker(speaker.name, mention.text, self.role_of(speaker.name), True)
         # news style: "The de facto speaker ... said ..." then, next paragraph, '"...," Valery Kvarchia said'
         next_paragraph_end = next_paragraph_end_after(self.text, mention.end_char)
         later = [person for person in self.registry.people.values()
@@ -392,3 +421,9 @@ class SpeakerResolver:
             first = min(later, key=lambda person: person.first_at)
             return Speaker(first.name, mention.text, mention.text, True)
         return Speaker(None, mention.text, mention.text, True)
+
+
+def refers_back(mention: Span, head: Token) -> bool:
+    """'the leader', 'the former president': a definite role with nothing after it points back to
+    someone already speaking; 'the speaker of the parliament' introduces someone."""
+    return mention[-1].i == head.i and mention[0].lower_ == "the"
