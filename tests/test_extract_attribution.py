@@ -213,3 +213,23 @@ def test_a_bare_definite_role_refers_back_to_the_last_speaker_not_to_a_name_that
             '"People are watching us from all over the world," said the leader.\n\n'
             "He recalled Luis Romero as an inspiration.")
     assert speaker_of(body, "People are watching us") == "Hector Ortega"
+
+
+# nested reports with a speaker of their own
+
+def test_a_report_nested_in_a_quotation_is_also_its_own_speaker_s():
+    body = ('Title\n\nLaura Fenn spoke for the institute.\n\n'
+            'She continued: "Judge Carla Ruiz has confirmed that the parliament will decide the details later."')
+    found = {(text, speaker) for _, text, speaker in quotes(body)}
+    assert ("the parliament will decide the details later", "Carla Ruiz") in found
+    assert any(speaker == "Laura Fenn" and "Judge Carla Ruiz has confirmed" in text for text, speaker in found)
+
+
+def test_a_hypothetical_or_pronoun_report_inside_a_quotation_is_not_split_off():
+    body = 'Title\n\nLaura Fenn said: "If they said the vote was rigged, we would object."'
+    assert [speaker for _, _, speaker in quotes(body)] == ["Laura Fenn"]
+
+
+def test_the_object_of_prompted_to_announce_is_the_announcer():
+    body = ("Title\n\nThe plan prompted the Audit Office to announce that it will investigate the campaign.")
+    assert speaker_of(body, "it will investigate the campaign") == "the Audit Office"

@@ -93,10 +93,40 @@ def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tup
     return start, end
 
 
+HYPOTHETICAL = frozenset({"would", "could", "might", "should", "may", "must", "can", "ca"})
+
+
+def reports_on_its_own(frame: CueFrame, within: tuple[int, int]) -> bool:
+    """A report nested in another's content or quotation (`within`) that is a quote of its own: a
+    reporting verb whose speaker is named or described inside it ('the Supreme Court has clarified
+    that ...', 'Ms Kennedy is correct to say that ...'), not a pronoun, neither negated nor hypothetical."""
+    speaker, cue = frame.speaker, frame.cue
+    if speaker is None or frame.content is None or frame.shape not in ("clause", "according") \
+            or not within[0] <= speaker.idx < within[1]:
+        return False
+    if speaker.pos_ not in ("PROPN", "NOUN") or cue.lemma_.lower() not in SPEECH_VERBS | {"according"}:
+        return False
+    return not any(child.dep_ == "neg" or child.dep_ == "aux" and child.lower_ in HYPOTHETICAL for child in cue.children)
+
+
+def enclosing_quotation(char: int, spans: list[QuoteSpan]) -> tuple[int, int]:
+    return next(((span.start, span.end) for span in spans if span.start <= char < span.end), (char, char))
+
+
+def nested_candidate(frame: CueFrame, start: int, end: int, spans: list[QuoteSpan]) -> Candidate:
+    """A nested report's content, partial when quotation marks inside it (not around it) quote some of it."""
+    inner = [span for span in overlapping(spans, start, end) if not span.start <= frame.cue.idx < span.end]
+    if inner:
+        start = min(start, min(span.start for span in inner))
+        end = max(end, max(span.end + (1 if span.closed else 0) for span in inner))
+    return Candidate(start, end, "partial" if inner else "indirect", frame)
+
+
 def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
                      used: set[QuoteSpan]) -> list[Candidate]:
     """Step 3: the content each frame governs, with its kind."""
     contents = {}
+    shapes = {id(frame): frame.shape for frame in frames}
     for frame in frames:
         if frame.content is not None and (content := cut_nested_frames(text, frame, frames)) is not None:
             contents[id(frame)] = content
@@ -105,9 +135,15 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
         if id(frame) not in contents:
             continue
         start, end = contents[id(frame)]
-        if any(other_start <= frame.cue.idx < other_end for key, (other_start, other_end) in contents.items()
-               if key != id(frame)):
-            continue  # a report inside another report's content is part of what was said
+        outer = [(shapes[key], (other_start, other_end)) for key, (other_start, other_end) in contents.items()
+                 if key != id(frame) and other_start <= frame.cue.idx < other_end]
+        if outer:
+            # a report inside another report's content is part of what was said; one with a speaker
+            # of its own ('X said the court has ruled that ...') is also that speaker's quote
+            shape, within = outer[0]
+            if shape != "question" and reports_on_its_own(frame, within):
+                candidates.append(nested_candidate(frame, start, end, spans))
+            continue
         marked = overlapping(spans, start, end)
         if frame.shape == "post":  # a post's own words, with or without quotation marks inside
             used.update(marked)
@@ -237,9 +273,12 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     frames = sorted(find_cue_frames(doc, extra_cues) + speaker_label_frames(doc, paragraphs)
                     + name_after_quotation_frames(doc, text, closed) + post_signature_frames(doc, text, paragraphs),
                     key=lambda frame: frame.cue.i)
+    quoted = [frame for frame in frames if quoted_report(frame, spans)]
     frames = [frame for frame in frames if not quoted_report(frame, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)
+    candidates += [nested_candidate(frame, *frame.content, spans) for frame in quoted
+                   if reports_on_its_own(frame, enclosing_quotation(frame.cue.idx, spans))]
     candidates += span_candidates(doc, text, spans, frames, used, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
     resolver = SpeakerResolver(doc, text, PersonRegistry(doc, spans), spans)

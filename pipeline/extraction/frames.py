@@ -67,8 +67,11 @@ def names_a_speaker(noun: Token) -> bool:
 def subject_of(verb: Token, depth: int = 0, controlled: bool = False) -> tuple[Token | None, bool]:
     """The token heading the verb's speaker, and whether it was inherited from a governing verb:
     '..., saying that' and 'responded by saying' take the governing verb's subject, 'X was forced
-    to explain' its passive subject, 'Ana Reyes, noting that' the name, and 'held an event
+    to explain' its passive subject, 'prompted X to announce' its object, 'Ana Reyes, noting that' the name, and 'held an event
     urging' or 'shared a post reading' the subject of the verb whose object the thing is."""
+    controller = next((child for child in verb.children if child.dep_ == "dobj"), None) if controlled else None
+    if controller is not None:
+        return controller, True  # 'prompted the office to announce': the object does the announcing
     for child in verb.children:
         if child.dep_ in ("nsubj", "csubj") or controlled and child.dep_ == "nsubjpass":
             return antecedent_of_relative(child), depth > 0

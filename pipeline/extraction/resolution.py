@@ -106,7 +106,7 @@ def clean_name(name: Span) -> str:
 
 def looks_like_person(name: Span) -> bool:
     """A known first name before a surname ('Sofia Berlin', whatever the entity tagger says) or
-    alone ('Maria'), or two or more name words tagged a person, or not tagged as a place,
+    alone and tagged a person ('Maria'), or two or more name words tagged a person, or not tagged as a place,
     nationality or the like (the small model tags many people as organisations). Never a name
     ending in a word like 'Court', 'Street' or 'Amendment'."""
     words = [token for token in name if token.lower_ not in TITLES]
@@ -115,9 +115,9 @@ def looks_like_person(name: Span) -> bool:
     if words[-1].lower_ in INSTITUTION_WORDS or any(token.lower_ in ROLE_NOUNS for token in words):
         return False
     if is_first_name(words[0].text):
-        return len(words) > 1 or words[0].ent_type_ not in NOT_PERSON_ENTITIES | {"ORG"}
-    if len(words) < 2:
-        return False
+        return len(words) > 1 or words[0].ent_type_ == "PERSON"
+    if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC"):
+        return False  # 'Renua Ireland' is a party; a surname that is a place follows a first name
     if any(token.ent_type_ == "PERSON" for token in words):
         return True
     return not any(token.ent_type_ in NOT_PERSON_ENTITIES for token in words)
@@ -366,8 +366,9 @@ class SpeakerResolver:
         return Speaker(mention.text if bare else clean_name(name), mention.text, role_text, False)
 
     def resolve_pronoun(self, head: Token, mention: str) -> Speaker:
-        """'he'/'she' -> the nearest person before it who can be that gender (in its sentence first, then
-        subjects), never one inside a quotation the pronoun is not in; 'they'/'it' -> the last group speaker."""
+        """'he'/'she' -> the nearest person before it who can be that gender (a subject of its sentence
+        first, then subjects and speakers before, then any name), never one inside a quotation the
+        pronoun is not in; 'they'/'it' -> the last group speaker."""
         lower = head.lower_
         if lower in PERSON_PRONOUNS:
             gender = pronoun_gender(lower)
@@ -381,7 +382,8 @@ class SpeakerResolver:
             sentence_start = sentence_of_token(head).start_char
             subjects = [c for c in candidates if c[2]]
             in_sentence = [c for c in candidates if c[0] >= sentence_start]
-            pool = in_sentence or subjects or candidates
+            # 'Regarding his brother, Simon, he said': a subject before a name in a phrase of the pronoun's sentence
+            pool = [c for c in in_sentence if c[2]] or subjects or in_sentence or candidates
             if pool:
                 name = max(pool, key=lambda c: c[0])[1]
                 return Speaker(name, mention, self.role_of(name), True)
