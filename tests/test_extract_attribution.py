@@ -230,6 +230,11 @@ def test_a_hypothetical_or_pronoun_report_inside_a_quotation_is_not_split_off():
     assert [speaker for _, _, speaker in quotes(body)] == ["Laura Fenn"]
 
 
+def test_a_nested_speaker_of_an_adjective_complement_is_kept():
+    body = "Title\n\nLaura Fenn added that Judge Carla Ruiz is right to say that voters are not choosing a law."
+    assert speaker_of(body, "voters are not choosing a law") == "Carla Ruiz"
+
+
 def test_the_object_of_prompted_to_announce_is_the_announcer():
     body = ("Title\n\nThe plan prompted the Audit Office to announce that it will investigate the campaign.")
     assert speaker_of(body, "it will investigate the campaign") == "the Audit Office"

@@ -2,11 +2,13 @@
 
 1. quotation-mark spans in the raw text (quote_marks.find_quote_spans)
 2. cue frames (frames.py): reporting verbs from the parse, "according to", report nouns,
-   headline and transcript labels ("Pence: ..."), dash attributions ('"..." - Name');
-   a frame inside a quotation belongs to the quoted speaker and is dropped
+   speaker labels ("Pence: ...", 'Anna Berg, mayor: "..."'), names after a quotation ('"..."
+   - Name', '"...," Name, role.'), embedded posts ('... — Name (@handle) date'); a frame
+   inside a quotation belongs to the quoted speaker
 3. each frame's content becomes a quote: direct when quotation marks cover the clause,
-   partial when they cover part of it, indirect otherwise; a report nested inside
-   another report's content is part of it, not a quote of its own
+   partial when they cover part of it, question when it is asked of someone, indirect
+   otherwise; a report nested inside another report's content or a quotation is part of
+   it, and also a quote of its own when it names its own speaker
 4. quotation-mark spans no frame claimed: attributed to a cue in the same, next or
    colon-ended previous sentence, or continuing the quote before it
 5. speakers resolved (resolution.SpeakerResolver) in document order

@@ -5,9 +5,11 @@ adding that ..." from the verb they hang on, and taken from the noun a relative 
 "who" stands for); the content is the clausal complement, the object-and-predicate of a
 naming or judging verb ("called X 'Y'", "blasted X as ..."), the infinitive of an
 intention verb, the clause around a parenthetical cue ("X, he noted, Y"), or the rest of
-the sentence around "according to X". From patterns: headline and transcript labels
-("Pence: ...", "WALLACE: ..."), a name after a dash closing a quotation, and any verb
-with a subject right before a colon that opens one.
+the sentence around "according to X", the addressee and request of a question ("asked the
+minister whether ..."). From patterns: speaker labels ("Pence: ...", "WALLACE: ...",
+'Anna Berg, mayor of Eastport: "..."'), a name after a quotation ('"..." - Name', '"...,"
+Name, role.'), the signature of an embedded post, and any verb with a subject right before a
+colon that opens a quotation.
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ DASHES = "\u2015\u2014\u2013"
 NAME_AFTER_QUOTE = re.compile(r"[\s,]*(?:[\u2015\u2014\u2013]\s*)?")
 POST_SIGNATURE = re.compile(r"[\u2014\u2013-]\s*(?P<name>[^\n()\u2014\u2013]{2,60}?)\s*\(@\w{1,30}\)")
 POST_LINK = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
-INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl")
+INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl", "acomp")  # acomp: "X is right to say"
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
 NOUN_PHRASE_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "CCONJ", "NUM"})
