@@ -80,8 +80,8 @@ def test_it_does_not_take_a_plural_group():
 
 def test_a_pronoun_outside_a_quotation_does_not_take_a_name_inside_it():
     body = ('Title\n\nCarlos Mendez led the rally.\n\n'
-            '"We want to tell President Hugo Alvarez that he must listen," he said.')
-    assert speaker_of(body, "We want to tell") == "Carlos Mendez"
+            '"Someone should remind Mayor Hugo Alvarez of his promises," he said.')
+    assert speaker_of(body, "Someone should remind") == "Carlos Mendez"
 
 
 # 2. a speaker mention holding a proper name resolves to that name
@@ -97,24 +97,24 @@ def test_the_name_in_the_frame_wins_over_a_person_named_elsewhere(sentence):
 
 
 def test_inverted_speaker_with_a_single_first_name():
-    body = 'Title\n\n"It changed my mind," said Maria, who asked that her surname not be printed.'
-    assert speaker_of(body, "It changed my mind") == "Maria"
+    body = 'Title\n\n"It was an easy choice," said Lucia, who gave only her first name.'
+    assert speaker_of(body, "It was an easy choice") == "Lucia"
 
 
 def test_a_name_in_apposition_to_a_role_wins_over_another_holder_of_the_role():
     body = ("Title\n\nThe director of one polling firm, Omar Haddad, said the race was open.\n\n"
-            "Meanwhile the director of another firm, Sofia Berlin, told reporters the vote would be close.")
+            "Later the head of a rival firm, Sofia Berlin, told reporters the vote would be close.")
     assert speaker_of(body, "the vote would be close") == "Sofia Berlin"  # a surname that is also a city
 
 
 def test_a_participle_after_a_name_following_the_quotation_speaks_for_that_name():
     body = ('Title\n\nTurnout was low, according to experts.\n\n'
-            '"Polls rarely tell the whole story," Ana Reyes, a professor of politics, noting that only a third voted.\n\n'
-            '"We know very little about those who stay home."')
+            '"Surveys miss the quiet voters," Ana Reyes, a statistician, adding that only a third took part.\n\n'
+            '"Their reasons remain a puzzle to us."')
     found = {(text, speaker) for _, text, speaker in quotes(body)}
-    assert ("Polls rarely tell the whole story", "Ana Reyes") in found
-    assert ("only a third voted", "Ana Reyes") in found
-    assert ("We know very little about those who stay home", "Ana Reyes") in found
+    assert ("Surveys miss the quiet voters", "Ana Reyes") in found
+    assert ("only a third took part", "Ana Reyes") in found
+    assert ("Their reasons remain a puzzle to us", "Ana Reyes") in found
 
 
 # 3. 'Name, role:' and 'Name (role):' layouts, and a name after the quotation with no verb
@@ -136,8 +136,8 @@ def test_a_section_heading_before_a_colon_is_not_a_speaker():
 
 def test_a_name_after_the_quotation_without_a_verb_is_the_speaker():
     body = ('Title\n\nThe march crossed the capital.\n\n'
-            '"This is a historic day for the whole country," Ana Reyes, one of the organisers of the march.')
-    assert quotes(body) == [("direct", "This is a historic day for the whole country", "Ana Reyes")]
+            '"The streets belong to everyone today," Ana Reyes, a nurse who joined the march.')
+    assert quotes(body) == [("direct", "The streets belong to everyone today", "Ana Reyes")]
 
 
 # 4. posts and written statements
@@ -164,13 +164,13 @@ def test_posts_and_written_statements_are_their_author_s(sentence, words):
 @pytest.mark.parametrize(("sentence", "speaker", "text"), [
     ("Deputy Anna Kerr asked the minister if she would condemn the protests.",
      "Anna Kerr", "the minister if she would condemn the protests"),
-    ("The bishops urged citizens to keep working on a new charter.",
-     "The bishops", "citizens to keep working on a new charter"),
-    ("President Tom Reid called on the heads of all parties to meet on Monday.",
-     "Tom Reid", "the heads of all parties to meet on Monday"),
-    ("President Tom Reid has called on party leaders for a meeting tomorrow.",
-     "Tom Reid", "party leaders for a meeting tomorrow"),
-    ("Maria Lopez asked that her name not be used.", "Maria Lopez", "her name not be used"),
+    ("The union urged members to vote early in the morning.",
+     "The union", "members to vote early in the morning"),
+    ("President Tom Reid called on rival leaders to join the talks.",
+     "Tom Reid", "rival leaders to join the talks"),
+    ("President Tom Reid has called on rival leaders for talks next week.",
+     "Tom Reid", "rival leaders for talks next week"),
+    ("Maria Lopez asked that the ballots be counted again.", "Maria Lopez", "the ballots be counted again"),
 ])
 def test_questions_and_requests_are_the_asker_s(sentence, speaker, text):
     assert quotes(f"Title\n\n{sentence}") == [("question", text, speaker)]
@@ -195,7 +195,7 @@ def test_a_definite_noun_resolves_to_the_organisation_named_before():
 
 @pytest.mark.parametrize("sentence", [
     'Protest leaders condemned the vocal "no" voters on Sunday.',
-    "The bishops criticised the rejected document.",
+    "The mayor criticised the new parking rules.",
 ])
 def test_the_object_of_a_verb_of_criticism_is_not_a_quote(sentence):
     assert quotes(f"Title\n\n{sentence}") == []
@@ -209,20 +209,19 @@ def test_a_quoted_predicate_of_a_verb_of_criticism_is_what_was_said():
 # descriptions
 
 def test_a_bare_definite_role_refers_back_to_the_last_speaker_not_to_a_name_that_follows():
-    body = ("Title\n\nPresident Hector Ortega voted early. Ortega said he would meet the parties on Monday.\n\n"
-            '"People are watching us from all over the world," said the leader.\n\n'
-            "He recalled Luis Romero as an inspiration.")
-    assert speaker_of(body, "People are watching us") == "Hector Ortega"
+    body = ("Title\n\nPremier Hector Ortega cast his ballot at dawn. Ortega said the count would be fair.\n\n"
+            '"Our neighbours are watching closely," said the leader.\n\n'
+            "He later praised Luis Romero, a former rival.")
+    assert speaker_of(body, "Our neighbours are watching") == "Hector Ortega"
 
 
 # nested reports with a speaker of their own
 
 def test_a_report_nested_in_a_quotation_is_also_its_own_speaker_s():
-    body = ('Title\n\nLaura Fenn spoke for the institute.\n\n'
-            'She continued: "Judge Carla Ruiz has confirmed that the parliament will decide the details later."')
+    body = 'Title\n\nLaura Fenn told the radio: "Carla Ruiz has confirmed that the accounts were in order last year."'
     found = {(text, speaker) for _, text, speaker in quotes(body)}
-    assert ("the parliament will decide the details later", "Carla Ruiz") in found
-    assert any(speaker == "Laura Fenn" and "Judge Carla Ruiz has confirmed" in text for text, speaker in found)
+    assert ("the accounts were in order last year", "Carla Ruiz") in found
+    assert any(speaker == "Laura Fenn" and "Carla Ruiz has confirmed" in text for text, speaker in found)
 
 
 def test_a_hypothetical_or_pronoun_report_inside_a_quotation_is_not_split_off():
@@ -231,10 +230,39 @@ def test_a_hypothetical_or_pronoun_report_inside_a_quotation_is_not_split_off():
 
 
 def test_a_nested_speaker_of_an_adjective_complement_is_kept():
-    body = "Title\n\nLaura Fenn added that Judge Carla Ruiz is right to say that voters are not choosing a law."
-    assert speaker_of(body, "voters are not choosing a law") == "Carla Ruiz"
+    body = "Title\n\nLaura Fenn argued that Carla Ruiz was right to say that the bridge needs repairs."
+    assert ("indirect", "the bridge needs repairs", "Carla Ruiz") in quotes(body)
 
 
 def test_the_object_of_prompted_to_announce_is_the_announcer():
-    body = ("Title\n\nThe plan prompted the Audit Office to announce that it will investigate the campaign.")
-    assert speaker_of(body, "it will investigate the campaign") == "the Audit Office"
+    body = "Title\n\nThe leak forced the Audit Office to announce that it would review every contract."
+    assert speaker_of(body, "it would review every contract") == "the Audit Office"
+
+
+# paragraphs of someone's words without quotation marks, and a quotation after its speaker's sentence
+
+def test_a_paragraph_after_she_said_colon_is_her_quote():
+    body = ("Title\n\nSpokeswoman Jana Holt says the law must stay.\n\nShe said:\n\n"
+            "Every family deserves a fair hearing, and this law gives them one.")
+    assert speaker_of(body, "Every family deserves a fair hearing") == "Jana Holt"
+
+
+def test_a_quotation_that_lost_its_opening_mark_continues_across_a_paragraph():
+    body = ('Title\n\nAt the rally Nell Corrie said she expects a high turnout.\n\n'
+            'She said: "This vote is about fairness.\n\n'
+            "Whether you agree or not, the result will shape the next decade.\n\n"
+            '"Nobody should stay home on Friday," she added.')
+    assert speaker_of(body, "the result will shape the next decade") == "Nell Corrie"
+
+
+def test_an_unmarked_paragraph_with_its_own_speaker_is_not_swallowed():
+    body = ('Title\n\nNell Corrie said: "This vote is about fairness.\n\n'
+            "The mayor said the turnout was high.\n\n"
+            '"Nobody should stay home," she added.')
+    assert speaker_of(body, "the turnout was high") != "Nell Corrie"
+
+
+def test_a_quotation_after_a_sentence_about_its_speaker_is_theirs():
+    body = ("Title\n\nThe minister, Ada Moreno, toured the harbour on Friday.\n\n"
+            'Later Ada Moreno visited the old port and met the crews. "The fishing fleet needs a fair deal."')
+    assert speaker_of(body, "The fishing fleet needs a fair deal") == "Ada Moreno"

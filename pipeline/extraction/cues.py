@@ -13,7 +13,7 @@ promise recall remark reveal stress tweet urge vow complain indicate testify obs
 joke quip boast charge accuse pledge threaten caution conclude estimate agree disagree mention hint imply
 speculate reiterate repeat counter retort shout post signal demand answer lament concur brag muse
 tout insinuate clarify elaborate swear guarantee assure inform remind advise recount describe call label
-continue reason exclaim yell scream
+continue reason exclaim yell scream highlight outline
 brand dub term
 """.split())
 
@@ -28,8 +28,10 @@ EVIDENCE_VERBS = frozenset("show find learn".split())
 # "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
 NAMING_VERBS = frozenset("call describe label brand dub term".split())
 
-# Verbs of criticism: their object is who or what is criticised, not words anyone said ("condemned
-# the vocal 'no' voters"); only a quoted predicate is ("blasted the plan as 'a disgrace'").
+# Verbs of criticism: their bare object is who or what is criticised, not words anyone said
+# ("condemned the vocal 'no' voters"); what they were criticised for or as is ("criticised the
+# plan for ignoring farmers", "blasted it as 'a disgrace'"), and so are the critic's own words in
+# quotation marks ('attacked "the politics of fear"').
 CRITICISM_VERBS = frozenset("""
 condemn criticize criticise blast slam attack denounce decry deride lambaste ridicule mock dismiss blame pan
 berate castigate scold rebuke chastise assail excoriate vilify disparage belittle scorn
@@ -74,6 +76,9 @@ candidate nominee manager strategist lawyer attorney judge professor analyst exp
 ceo founder officer deputy lawmaker congressman congresswoman legislator politician campaign_manager
 pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
 """.split())
+
+# Role nouns that news uses as an epithet for someone already speaking ('..., said the leader').
+EPITHET_ROLE_NOUNS = frozenset("leader official head chief politician".split())
 
 CUE_VERBS = SPEECH_VERBS | THOUGHT_VERBS | EVIDENCE_VERBS
 

@@ -22,7 +22,8 @@ from spacy.tokens import Doc, Span
 from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.nlp import sentence_of_token
 from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, find_cue_frames,
-                                        name_after_quotation_frames, post_signature_frames, speaker_label_frames)
+                                        name_after_quotation_frames, post_signature_frames, speaker_label_frames,
+                                        subject_of)
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -95,6 +96,7 @@ def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tup
     return start, end
 
 
+FIRST_AND_SECOND_PERSON = frozenset({"i", "we", "you", "me", "us"})  # the quoted speaker's own words
 HYPOTHETICAL = frozenset({"would", "could", "might", "should", "may", "must", "can", "ca"})
 
 
@@ -109,6 +111,12 @@ def reports_on_its_own(frame: CueFrame, within: tuple[int, int]) -> bool:
     if speaker.pos_ not in ("PROPN", "NOUN") or cue.lemma_.lower() not in SPEECH_VERBS | {"according"}:
         return False
     return not any(child.dep_ == "neg" or child.dep_ == "aux" and child.lower_ in HYPOTHETICAL for child in cue.children)
+
+
+def says_that(frame: CueFrame) -> bool:
+    """The cue's complement opens with 'that'."""
+    return any(child.dep_ == "ccomp" and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)
+               for child in frame.cue.children)
 
 
 def enclosing_quotation(char: int, spans: list[QuoteSpan]) -> tuple[int, int]:
@@ -212,13 +220,60 @@ def span_candidates(doc: Doc, text: str, spans: list[QuoteSpan], frames: list[Cu
     for span in spans:
         if span in used or len(text[span.start:span.end].split()) < MIN_UNCUED_QUOTE_WORDS:
             continue
-        frame = cue_for_span(doc, text, span, frames, quoting) or colon_introduced_frame(doc, text, span.start)
+        frame = (cue_for_span(doc, text, span, frames, quoting) or colon_introduced_frame(doc, text, span.start)
+                 or previous_sentence_frame(doc, text, span))
         if frame is None:
             frame = continued_frame(span, claimed + candidates, paragraphs, text)
         if frame is not None:
             used.add(span)
             candidates.append(Candidate(span.start, span.end, "direct", frame))
     return candidates
+
+
+def unmarked_paragraph_candidates(text: str, spans: list[QuoteSpan], frames: list[CueFrame],
+                                  claimed: list[Candidate]) -> list[Candidate]:
+    """Paragraphs of someone's words with no quotation marks of their own: after a paragraph that
+    ends 'She said:', and between a quotation left open at a paragraph's end and a paragraph that
+    opens with a quotation mark (the continuing paragraph lost its opening mark). Neither may hold a
+    report with a speaker of its own ('I', 'we' and 'you' are the speaker's own words)."""
+    paragraphs = paragraph_ranges(text)
+    candidates = []
+    for number, (start, end) in enumerate(paragraphs[:-1]):
+        next_start, next_end = paragraphs[number + 1]
+        if overlapping(spans, next_start, next_end) or any(
+                next_start <= frame.cue.idx < next_end and frame.speaker is not None
+                and frame.speaker.lower_ not in FIRST_AND_SECOND_PERSON for frame in frames):
+            continue
+        frame = None
+        if text[start:end].rstrip().endswith(":"):
+            frame = next((frame for frame in reversed(frames) if start <= frame.cue.idx < end
+                          and frame.speaker is not None and frame.content is None), None)
+        else:
+            left_open = [candidate for candidate in claimed if candidate.kind == "direct"
+                         and start <= candidate.start < end and candidate.end >= end]
+            after = paragraphs[number + 2][0] if number + 2 < len(paragraphs) else None
+            if left_open and after is not None and text[after] in QUOTE_CHARS:
+                frame = left_open[-1].frame
+        if frame is not None:
+            candidates.append(Candidate(next_start, next_end, "direct", frame))
+    return candidates
+
+
+def previous_sentence_frame(doc: Doc, text: str, span: QuoteSpan) -> CueFrame | None:
+    """'He referred to the 1983 vote. "Back then ..."', 'Ms Ruiz voted early and made a statement.
+    "We must ..."': a quotation opening a sentence, with no cue, speaks for the person who is the
+    subject of the sentence before it in the same paragraph."""
+    first = sentence_of(doc, span.start)
+    if first is None or first.start == 0 or text[first.start_char:span.start].strip(QUOTE_CHARS + " "):
+        return None
+    before = doc[first.start - 1]
+    if "\n" in before.text_with_ws or before.is_space:
+        return None
+    root = sentence_of_token(before).root
+    speaker, inherited = subject_of(root)
+    if speaker is None or not (speaker.lower_ in ("he", "she") or speaker.ent_type_ == "PERSON"):
+        return None
+    return CueFrame(root, root.text, speaker, inherited, None, "none")
 
 
 def continued_frame(span: QuoteSpan, earlier: list[Candidate], paragraphs: list[tuple[int, int]],
@@ -279,9 +334,13 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     frames = [frame for frame in frames if not quoted_report(frame, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)
+    # inside a quotation only a named speaker's 'that' clause: the quoted speaker reporting someone
+    # ('"Judge Ruiz has confirmed that ..."'), not their turns of phrase ('"... say it's a hoax"')
     candidates += [nested_candidate(frame, *frame.content, spans) for frame in quoted
-                   if reports_on_its_own(frame, enclosing_quotation(frame.cue.idx, spans))]
+                   if reports_on_its_own(frame, enclosing_quotation(frame.cue.idx, spans))
+                   and frame.speaker.pos_ == "PROPN" and says_that(frame)]
     candidates += span_candidates(doc, text, spans, frames, used, candidates)
+    candidates += unmarked_paragraph_candidates(text, spans, frames, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
     resolver = SpeakerResolver(doc, text, PersonRegistry(doc, spans), spans)
     quotes: dict[str, Quote] = {}

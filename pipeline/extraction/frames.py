@@ -178,6 +178,18 @@ def request_content(cue: Token) -> tuple[int, int] | None:
     return None
 
 
+def quoted_words(phrase: Span) -> bool:
+    """Quotation marks around most of a phrase (the speaker's own words), not a label inside it ('"no" voters')."""
+    inside, depth = 0, 0
+    for token in phrase:
+        if token.text in QUOTE_MARKS:
+            depth = 1 - depth
+        elif depth and not token.is_punct:
+            inside += 1
+    words = sum(1 for token in phrase if not token.is_punct)
+    return words > 0 and inside / words >= 0.5
+
+
 def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     """The content range a cue governs, and its shape."""
     lemma = cue.lemma_.lower()
@@ -210,10 +222,9 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             if other.i > last.i and (other.dep_ == "oprd" or other.lower_ in ("as", "to", "of", "for")):
                 last = max(last, other.right_edge, key=lambda token: token.i)
         quoted = any(token.text in QUOTE_MARKS for token in cue.doc[child.left_edge.i:last.i + 1])
-        if lemma in CRITICISM_VERBS and lemma not in SPEECH_VERBS:
-            predicate = cue.doc[child.right_edge.i + 1:last.i + 1]
-            if not any(token.text in QUOTE_MARKS for token in predicate):
-                break  # 'condemned the vocal "no" voters': who was criticised, not what was said
+        if lemma in CRITICISM_VERBS and lemma not in SPEECH_VERBS and last.i == child.right_edge.i \
+                and not quoted_words(cue.doc[child.left_edge.i:last.i + 1]):
+            break  # 'condemned the vocal "no" voters': who was criticised, not what was said
         if lemma in ATTITUDE_VERBS or quoted:
             return token_range(child.left_edge, last), "naming"
     if lemma == "call":  # "called for a ban"

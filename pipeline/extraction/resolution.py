@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.extraction.cues import ROLE_NOUNS
+from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
 from pipeline.extraction.gender import Gender, first_name_gender, is_first_name, pronoun_gender, word_gender
 from pipeline.extraction.nlp import sentence_of_token
 from pipeline.extraction.quote_marks import QuoteSpan, paragraph_ranges
@@ -426,6 +426,7 @@ class SpeakerResolver:
 
 
 def refers_back(mention: Span, head: Token) -> bool:
-    """'the leader', 'the former president': a definite role with nothing after it points back to
-    someone already speaking; 'the speaker of the parliament' introduces someone."""
-    return mention[-1].i == head.i and mention[0].lower_ == "the"
+    """'the leader', 'the senior official': a definite epithet with nothing after it points back to
+    someone already speaking; 'the speaker of the parliament' or 'the mayor' (a role nobody
+    named has) introduces someone."""
+    return mention[-1].i == head.i and mention[0].lower_ == "the" and head.lemma_.lower() in EPITHET_ROLE_NOUNS
