@@ -20,7 +20,7 @@ import re
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.extraction.nlp import sentence_of_token
+from pipeline.extraction.nlp import sentence_of_token, tokens
 from pipeline.extraction.cues import (ATTITUDE_VERBS, CONVICTION_ADJECTIVES, CRITICISM_VERBS, INTENTION_VERBS,
                                       NAMING_VERBS, REPORT_NOUNS, REQUEST_VERBS, ROLE_NOUNS, SPEECH_VERBS,
                                       is_cue_lemma)
@@ -256,7 +256,7 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
 def according_to_frames(doc: Doc) -> list[CueFrame]:
     """'X, according to Y.' -> content X, speaker Y."""
     frames = []
-    for token in doc:
+    for token in tokens(doc):
         if token.lower_ != "according":
             continue
         to = next((child for child in token.children if child.lower_ == "to"), None)
@@ -395,8 +395,12 @@ def noun_and_adjective_frames(doc: Doc) -> list[CueFrame]:
     """'his claim that ...', 'warnings from his attorney that ...', 'said in a statement that ...',
     'X is convinced that ...'."""
     frames = []
-    for token in doc:
+    for token in tokens(doc):
+        if token.pos_ not in ("NOUN", "ADJ"):
+            continue
         lemma = token.lemma_.lower()
+        if lemma not in REPORT_NOUNS and lemma not in CONVICTION_ADJECTIVES:
+            continue
         clause = next((child for child in token.children if child.dep_ in ("acl", "ccomp")
                        and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)), None)
         if clause is None:
@@ -420,7 +424,7 @@ def noun_and_adjective_frames(doc: Doc) -> list[CueFrame]:
 def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[CueFrame]:
     """Every reporting verb with its speaker and content, in document order."""
     frames = []
-    for token in doc:
+    for token in tokens(doc):
         attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS | REQUEST_VERBS
         if token.pos_ not in ("VERB", "PROPN", "NOUN") or not (is_cue_lemma(token.lemma_, extra_cues) or attitude):
             continue

@@ -15,7 +15,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
 from pipeline.extraction.gender import Gender, first_name_gender, is_first_name, pronoun_gender, word_gender
-from pipeline.extraction.nlp import sentence_of_token
+from pipeline.extraction.nlp import sentence_of_token, tokens
 from pipeline.extraction.quote_marks import QuoteSpan, paragraph_ranges
 
 PERSON_PRONOUNS = frozenset({"he", "she", "him", "her"})
@@ -209,14 +209,14 @@ class PersonRegistry:
         self.mentions: list[PersonMention] = []
         names = [ent for ent in doc.ents if ent.label_ == "PERSON"]
         # names the entity tagger missed: in a subject, object or apposition, or opening with a first name
-        names += [chain for token in doc if token.pos_ == "PROPN" and not ends_before_name(token)
+        names += [chain for token in tokens(doc) if token.pos_ == "PROPN" and not ends_before_name(token)
                   and (chain := name_chain(token))
                   and (token.dep_ in ("appos", "nsubj", "nsubjpass", "pobj", "dobj") or is_first_name(chain[0].text))]
         for name in sorted(names, key=lambda span: span.start):
             chain = name_chain(name[-1]) or name
             if looks_like_person(chain):
                 self._add(chain)
-        for token in doc:
+        for token in tokens(doc):
             name_ends_here = not (token.dep_ == "compound" and token.head.pos_ == "PROPN")
             if token.pos_ == "PROPN" and name_ends_here and (person := self.full_name(token.text)):
                 self.mentions.append(PersonMention(token.idx, person, token.dep_ in ("nsubj", "nsubjpass")))
@@ -255,7 +255,7 @@ class PersonRegistry:
         """'Sam Whitlock joined in May. She had been a teacher': a subject 'he' or 'she' outside
         quotations gives its gender to the one person named before it in its sentence, or else in
         the sentence before in the same paragraph; never when two people are named there."""
-        for token in doc:
+        for token in tokens(doc):
             gender = pronoun_gender(token.text)
             if gender is None or token.dep_ not in ("nsubj", "nsubjpass") or in_quotation(token.idx, quotes):
                 continue
