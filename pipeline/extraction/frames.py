@@ -199,7 +199,12 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
         return request, "question"
     clauses = [child for child in children if child.dep_ == "ccomp"]
     if clauses:
-        clause = clauses[0]
+        # 'When X spoke, she revealed [the total came in at ...]': the complement after the cue, unless
+        # the one before it is a quotation ('"...," she said')
+        after = [clause for clause in clauses if clause.i > cue.i]
+        quoted_before = any(token.text in QUOTE_MARKS for clause in clauses if clause.i < cue.i
+                            for token in clause.subtree)
+        clause = after[0] if after and not quoted_before else clauses[0]
         first = clause.left_edge
         # "said that ...": the complementiser is not part of what was said
         while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):

@@ -17,6 +17,7 @@ from typing import Literal
 
 Gender = Literal["male", "female"]
 
+HONORIFICS = frozenset("mr mr. ms ms. mrs mrs. miss sir dame lady lord".split())  # always written with a name
 MALE_TITLES = frozenset("mr mr. sir lord king prince father fr. monsignor brother".split())
 FEMALE_TITLES = frozenset("ms ms. mrs mrs. miss madam madame dame lady queen princess sister mother".split())
 MALE_WORDS = frozenset("""
@@ -37,6 +38,11 @@ MAJORITY = 2  # a first name is gendered when one list holds it in more than twi
 def pronoun_gender(word: str) -> Gender | None:
     lower = word.lower()
     return "male" if lower in MALE_PRONOUNS else "female" if lower in FEMALE_PRONOUNS else None
+
+
+def agrees(gender: Gender | None, other: Gender | None) -> bool:
+    """Unknown agrees with anything; otherwise the two must be the same."""
+    return gender is None or other is None or gender == other
 
 
 def word_gender(word: str) -> Gender | None:

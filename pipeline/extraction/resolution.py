@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
-from pipeline.extraction.gender import Gender, first_name_gender, is_first_name, pronoun_gender, word_gender
+from pipeline.extraction.gender import (HONORIFICS, Gender, agrees, first_name_gender, is_first_name,
+                                        pronoun_gender, word_gender)
 from pipeline.extraction.nlp import sentence_of_token, tokens
 from pipeline.extraction.quote_marks import QuoteSpan, paragraph_ranges
 
@@ -60,14 +61,19 @@ def mention_span(head: Token) -> Span:
     return doc[start:end + 1]
 
 
+def is_name_word(token: Token) -> bool:
+    """A proper noun, or a capitalised word inside a person entity that the tagger took for a noun ('O’Connor')."""
+    return token.pos_ == "PROPN" or token.ent_type_ == "PERSON" and token.text[:1].isupper() and token.pos_ == "NOUN"
+
+
 def name_chain(token: Token) -> Span | None:
-    """The proper name ending at `token`: PROPN words to its left, stopping at a role word."""
-    if token.pos_ != "PROPN" or is_role_word(token):
+    """The proper name ending at `token`: name words to its left, stopping at a role word."""
+    if not is_name_word(token) or is_role_word(token):
         return None
     doc, start = token.doc, token.i
     while start > 0:
         left = doc[start - 1]
-        if left.pos_ != "PROPN" or is_role_word(left) or left.head.i not in range(start - 1, token.i + 1) \
+        if not is_name_word(left) or is_role_word(left) or left.head.i not in range(start - 1, token.i + 1) \
                 or left.ent_type_ in ("GPE", "NORP") and token.ent_type_ == "PERSON":
             break
         start -= 1
@@ -80,7 +86,7 @@ def name_chain(token: Token) -> Span | None:
 
 def ends_before_name(token: Token) -> bool:
     """'Helga' in 'Helga Brandt', however the parser attached the two: a name word followed by another."""
-    return token.i + 1 < len(token.doc) and token.doc[token.i + 1].pos_ == "PROPN"
+    return token.i + 1 < len(token.doc) and is_name_word(token.doc[token.i + 1])
 
 
 def name_in_mention(mention: Span, head: Token) -> Span | None:
@@ -178,8 +184,7 @@ def described_gender(chain: Span, role: Span | None) -> Gender | None:
     doc = chain.doc
     titles = list(chain) + ([doc[chain.start - 1]] if chain.start > 0 else [])
     for token in titles:
-        if token.lower_.rstrip(".") in ("mr", "ms", "mrs", "miss", "sir", "dame", "lady", "lord") \
-                and (gender := word_gender(token.text)):
+        if token.lower_ in HONORIFICS and (gender := word_gender(token.text)):
             return gender
     words = list(role) if role is not None else []
     words += [child for child in chain[-1].children if child.dep_ == "appos"]
@@ -209,7 +214,7 @@ class PersonRegistry:
         self.mentions: list[PersonMention] = []
         names = [ent for ent in doc.ents if ent.label_ == "PERSON"]
         # names the entity tagger missed: in a subject, object or apposition, or opening with a first name
-        names += [chain for token in tokens(doc) if token.pos_ == "PROPN" and not ends_before_name(token)
+        names += [chain for token in tokens(doc) if is_name_word(token) and not ends_before_name(token)
                   and (chain := name_chain(token))
                   and (token.dep_ in ("appos", "nsubj", "nsubjpass", "pobj", "dobj") or is_first_name(chain[0].text))]
         for name in sorted(names, key=lambda span: span.start):
@@ -217,8 +222,8 @@ class PersonRegistry:
             if looks_like_person(chain):
                 self._add(chain)
         for token in tokens(doc):
-            name_ends_here = not (token.dep_ == "compound" and token.head.pos_ == "PROPN")
-            if token.pos_ == "PROPN" and name_ends_here and (person := self.full_name(token.text)):
+            name_ends_here = not (token.dep_ == "compound" and is_name_word(token.head)) and not ends_before_name(token)
+            if is_name_word(token) and name_ends_here and (person := self.full_name(token.text)):
                 self.mentions.append(PersonMention(token.idx, person, token.dep_ in ("nsubj", "nsubjpass")))
                 if self.people[person].described_as is None:
                     self.people[person].described_as = described_gender(doc[token.i:token.i + 1], None)
@@ -377,7 +382,7 @@ class SpeakerResolver:
             earlier_speakers = [(at, s.name) for at, s in self.speakers if s.is_person and s.name and at >= window]
             candidates = [(m.at, m.name, m.is_subject) for m in before] + [(at, n, True) for at, n in earlier_speakers]
             quoted_here = [span for span in self.quotes if span.start <= head.idx < span.end]
-            candidates = [c for c in candidates if self.registry.gender_of(c[1]) in (None, gender)
+            candidates = [c for c in candidates if agrees(self.registry.gender_of(c[1]), gender)
                           and (not in_quotation(c[0], self.quotes) or in_quotation(c[0], quoted_here))]
             sentence_start = sentence_of_token(head).start_char
             subjects = [c for c in candidates if c[2]]
@@ -403,7 +408,7 @@ class SpeakerResolver:
         gender = word_gender(head.text)
         holders = [person for person in self.registry.people.values()
                    if (role_word in person.role_words or head.lower_ in person.role_words)
-                   and person.gender in (None, gender or person.gender)]
+                   and agrees(person.gender, gender)]
         if holders:
             mention_words = {token.lower_ for token in mention}
             best = max(holders, key=lambda person: (len(mention_words & person.role_words), -person.first_at))
@@ -412,8 +417,7 @@ class SpeakerResolver:
             for at, speaker in reversed(self.speakers):
                 if at < head.idx - PARAGRAPH_WINDOW_CHARS:
                     break
-                if speaker.is_person and speaker.name and self.registry.gender_of(speaker.name) in (None, gender or
-                                                                                                   self.registry.gender_of(speaker.name)):
+                if speaker.is_person and speaker.name and agrees(self.registry.gender_of(speaker.name), gender):
                     return Speaker(speaker.name, mention.text, self.role_of(speaker.name), True)
         # news style: "The de facto speaker ... said ..." then, next paragraph, '"...," Valery Kvarchia said'
         next_paragraph_end = next_paragraph_end_after(self.text, mention.end_char)
