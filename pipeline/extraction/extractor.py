@@ -10,7 +10,9 @@
    otherwise; a report nested inside another report's content or a quotation is part of
    it, and also a quote of its own when it names its own speaker
 4. quotation-mark spans no frame claimed: attributed to a cue in the same, next or
-   colon-ended previous sentence, or continuing the quote before it
+   colon-ended previous sentence, to the person the sentence before is about, or
+   continuing the quote before it; then paragraphs without quotation marks that are
+   someone's words (after 'She said:', or inside a quotation running over paragraphs)
 5. speakers resolved (resolution.SpeakerResolver) in document order
 """
 from __future__ import annotations
