@@ -175,7 +175,7 @@ def timed(work: Callable[[], object], clock: Callable[[], float] = time.perf_cou
     return clock() - started
 
 
-def bench_speed(articles: list[PolnearArticle]) -> None:
+def bench_speed(articles: list[PolnearArticle], rounds: int = SPEED_ROUNDS) -> None:
     """Our extraction against bare `nlp.pipe` of the same model on the same articles, and where our time goes."""
     cfg = ExtractConfig()
     ours, bare = load_nlp(cfg.spacy_model), plain_nlp()
@@ -188,7 +188,7 @@ def bench_speed(articles: list[PolnearArticle]) -> None:
     if importlib.util.find_spec("textacy") is not None:
         runs["textacy direct_quotations"] = lambda: run_textacy(articles)
     seconds: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(SPEED_ROUNDS):  # alternated, so drift in the machine's load hits every run alike
+    for _ in range(rounds):  # alternated, so drift in the machine's load hits every run alike
         for name, run in runs.items():
             seconds[name].append(timed(run, time.process_time))
     rates = {name: len(texts) / statistics.median(times) for name, times in seconds.items()}
@@ -203,7 +203,7 @@ def bench_speed(articles: list[PolnearArticle]) -> None:
     [extract_quotes(doc, "a") for doc in docs]
     profile.disable()
     print(f"\nSpeed on the same {len(texts)} articles: CPU time of this process (other work on the machine "
-          f"does not count), median of {SPEED_ROUNDS} alternated rounds")
+          f"does not count), median of {rounds} alternated rounds")
     print(f"{'what':34} {'art/s':>7} {'x bare':>7} {'ours x it':>9}")
     for name, rate in rates.items():
         print(f"{name:34} {rate:7.2f} {rate / bare_rate:7.2f} {ours_rate / rate:9.2f}")
@@ -219,11 +219,11 @@ def bench_speed(articles: list[PolnearArticle]) -> None:
         print(f"{f'{Path(path).stem}.{name}:{line}':48} {seconds:6.2f} {seconds / rules_total:14.0%}")
 
 
-def dev_set_scores(folder: Path, misses: bool) -> dict:
+def dev_set_scores(folder: Path, misses: bool, limit: int | None = None) -> dict:
     """One development set's articles extracted as the stage does, scored against its gold.json."""
     cfg = ExtractConfig()
     nlp = load_nlp(cfg.spacy_model)
-    gold = read_gold(folder)
+    gold = read_gold(folder)[:limit]
     articles = [article for item in gold for article in read_article_file(item.file)]
     scores = []
     for item, (article, quotes), doc in zip(gold, extract_articles(articles, nlp, cfg),
@@ -242,11 +242,11 @@ def dev_set_scores(folder: Path, misses: bool) -> dict:
     return total.summary()
 
 
-def bench_dev_sets(misses: bool) -> None:
+def bench_dev_sets(misses: bool, limit: int | None = None) -> None:
     if not CORPUS_DEV.is_dir():
         print(f"\nskipped: development sets not found at {CORPUS_DEV}")
         return
-    rows = [(folder.name, dev_set_scores(folder, misses)) for folder in sorted(CORPUS_DEV.iterdir())
+    rows = [(folder.name, dev_set_scores(folder, misses, limit)) for folder in sorted(CORPUS_DEV.iterdir())
             if (folder / "gold.json").is_file()]
     print("\nSpeaker attribution on the development sets (../shared/corpus_dev; goals: speaker recall and "
           "attribution >= 0.95, wrong person <= 0.02)")
@@ -289,9 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", choices=["train", "dev", "test"])
     parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
     parser.add_argument("--parts", nargs="+", default=list(PARTS), choices=PARTS)
-    parser.add_argument("--limit", type=int, help="only the first N articles")
+    parser.add_argument("--limit", type=int, help="only the first N articles (of PolNeAR and of each development set)")
     parser.add_argument("--misses", action="store_true", help="list every miss on the development sets")
-    parser.add_argument("--quick", action="store_true", help="smoke test: ours on the first 3 dev articles")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: ours on the first 3 articles of PolNeAR dev and of each set, one speed round")
     args = parser.parse_args(argv)
     if args.quick:
         args.split, args.limit, args.tools = "dev", 3, ["ours"]
@@ -305,9 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             if "polnear" in args.parts:
                 bench_polnear(articles, args.split, args.tools)
             if "speed" in args.parts:
-                bench_speed(articles)
+                bench_speed(articles, 1 if args.quick else SPEED_ROUNDS)
     if "dev" in args.parts:
-        bench_dev_sets(args.misses)
+        bench_dev_sets(args.misses, args.limit)
     return 0
 
 
