@@ -253,6 +253,8 @@ def test_a_quotation_that_lost_its_opening_mark_continues_across_a_paragraph():
             "Whether you agree or not, the result will shape the next decade.\n\n"
             '"Nobody should stay home on Friday," she added.')
     assert speaker_of(body, "the result will shape the next decade") == "Nell Corrie"
+    uncued = body.replace('"Nobody should stay home on Friday," she added.', '"Nobody should stay home on Friday."')
+    assert "added" not in uncued and speaker_of(uncued, "Nobody should stay home on Friday") == "Nell Corrie"
 
 
 def test_an_unmarked_paragraph_with_its_own_speaker_is_not_swallowed():

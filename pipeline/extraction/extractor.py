@@ -342,7 +342,10 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
                    if reports_on_its_own(frame, enclosing_quotation(frame.cue.idx, spans))
                    and frame.speaker.pos_ == "PROPN" and says_that(frame)]
     candidates += span_candidates(doc, text, spans, frames, used, candidates)
-    candidates += unmarked_paragraph_candidates(text, spans, frames, candidates)
+    unmarked = unmarked_paragraph_candidates(text, spans, frames, candidates)
+    candidates += unmarked
+    if unmarked:  # a quotation after an unmarked paragraph can now continue it
+        candidates += span_candidates(doc, text, spans, frames, used, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
     resolver = SpeakerResolver(doc, text, PersonRegistry(doc, spans), spans)
     quotes: dict[str, Quote] = {}
