@@ -63,7 +63,8 @@ SCRIPTS: tuple[Script, ...] = (
     Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "extract",
            "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
            ("--quick",), markdown=True, section="scale_train"),
-    Script("extract_speed", "Extraction speed and quality on PolNeAR, beside textacy and sayswho"),
+    Script("extract_speed", "Extraction: quality on PolNeAR beside textacy and sayswho, speed against bare spaCy, "
+                            "speaker attribution on the development sets"),
     Script("train_speed", "Training and prediction time per 1,000 examples"),
     Script("predict_overhead", "Predict overhead of the exported model"),
     Script("serve_load", "REST serving under load"),
