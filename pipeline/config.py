@@ -130,12 +130,21 @@ class Lexicon(Section):
     neutral: list[str] = []
 
 
+class Sides(Section):
+    """The ballot's options by the stance that voting for them takes: Yes / No, Leave / Remain,
+    Apruebo / Rechazo, with the words the press uses for them (Repeal / Retain, Approval / Rejection)."""
+
+    support: list[str] = []
+    oppose: list[str] = []
+
+
 class TargetConfig(Section):
     """The contested question whose stance is labelled, as a person who knows it describes it."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     description: str
+    sides: Sides = Sides()
     terms: list[str] = Field(min_length=1)
     subject: list[str] = Field(min_length=1)
     other_questions: list[str] = []
