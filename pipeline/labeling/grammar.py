@@ -106,12 +106,14 @@ class StanceReader:
                  speaker_words: frozenset[str]):
         self.v, self.doc, self.cue, self.direct, self.speaker_words = vocabulary, doc, cue, direct, speaker_words
         self.quote = [token for token in doc if start <= token.idx < end]
-        self._side_spans = self._find_sides()
+        self._side_spans, self._named_options = self._find_sides()
 
     # --- what a phrase is aimed at ---------------------------------------------------------------
-    def _find_sides(self) -> dict[int, int]:
-        """Token index -> side polarity, for every mention of a side name (longest names first)."""
+    def _find_sides(self) -> tuple[dict[int, int], frozenset[int]]:
+        """Token index -> side polarity, for every mention of a side name (longest names first); and the
+        tokens of several-word names ('I Approve'), which name an option and are never a predicate."""
         found: dict[int, int] = {}
+        several: set[int] = set()
         lower = [token.lower_ for token in self.doc]
         lemmas = [token.lemma_.lower() for token in self.doc]
         for name, polarity in self.v.sides:
@@ -121,7 +123,8 @@ class StanceReader:
                 if all(lower[i + k] == part or lemmas[i + k] == part or lower[i + k] in inflections(part)
                        for k, part in enumerate(name)) and self._side_in_context(self.doc[i + len(name) - 1]):
                     found.update({j: polarity for j in range(i, i + len(name))})
-        return found
+                    several.update(range(i, i + len(name)) if len(name) > 1 else ())
+        return found, frozenset(several)
 
     def _side_in_context(self, token: Token) -> bool:
         """A side word that is also a function word ('No', 'Yes') is a side only beside a vote or camp noun,
@@ -281,7 +284,8 @@ class StanceReader:
                         return polarity, f"vote to: {rule}"
             if self.is_vote(token):
                 return 0, ""
-        if token.pos_ in {"VERB", "AUX"} and self.side(token) and self._ballot_object(token):
+        if (token.pos_ in {"VERB", "AUX"} and self.side(token) and token.i not in self._named_options
+                and self._ballot_object(token)):
             return self.side(token), "side verb"
         for words, sign, rule in ((self.v.support_verbs, +1, "support verb"), (self.v.oppose_verbs, -1, "oppose verb")):
             if token.pos_ in {"VERB", "AUX"} and matches(token, words):
