@@ -23,6 +23,7 @@ scoring only reads the speaker rows it returns, the columns of the predict stage
 from __future__ import annotations
 
 import argparse
+import csv
 import functools
 import json
 import os
@@ -41,13 +42,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import LabelingConfig, Params, compose, validate_params  # noqa: E402
+from pipeline.config import ExtractConfig, Params, compose, validate_params  # noqa: E402
 from pipeline.evaluate import bootstrap_interval  # noqa: E402
 from pipeline.extract import extract_articles  # noqa: E402
 from pipeline.extraction import load_nlp  # noqa: E402
 from pipeline.ingest import ingest_files  # noqa: E402
 from pipeline.label import weak_label  # noqa: E402
-from pipeline.records import LABELS, Label, Quote, normalise_text  # noqa: E402
+from pipeline.records import LABELS, Label, LabelledQuote, Quote, normalise_text  # noqa: E402
 from pipeline.speakers import NEUTRAL_WEIGHT, speaker_stance  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "corpus_dev"
@@ -105,9 +106,6 @@ class SpeakerRow:
     weights: dict[str, float]
 
 
-BASELINE_NEUTRAL_WEIGHT = 0.5   # pipeline/speakers.py's NEUTRAL_WEIGHT at BASELINE
-
-
 @dataclass(frozen=True)
 class Part:
     """One part of issue 24 as a change to today's configuration (`labeling` and `target` dicts, composed)."""
@@ -127,8 +125,6 @@ PARTS: tuple[Part, ...] = (
                                         "hedges and conditions (pipeline/labeling/grammar.py)", ("stance_grammar",)),
     Part("lexicon", "+ plain-stance lexicon", "general cues of plain stance language ('in favour of', 'vote against', "
                                               "'goes too far') and of polling and procedure"),
-    Part("calibrated", "+ calibrated aggregation", "the neutral discount of pipeline/speakers.py chosen on "
-                                                   "../shared/corpus and the seed"),
     Part("pooled", "+ pooled across articles", "each speaker's stance from their quotes in every article"),
 )
 
@@ -139,10 +135,6 @@ class Step:
 
     name: str
     parts: frozenset[str]
-
-    @property
-    def neutral_weight(self) -> float:
-        return NEUTRAL_WEIGHT if "calibrated" in self.parts else BASELINE_NEUTRAL_WEIGHT
 
     @property
     def scope(self) -> str:
@@ -189,8 +181,6 @@ def target_params(target_id: str, step: Step) -> Params:
 @functools.lru_cache(maxsize=8)
 def extracted_quotes(articles_dir: Path, spacy_model: str) -> tuple[Quote, ...]:
     """Ingest and extract a folder of articles once per run (every step and config reads the same quotes)."""
-    from pipeline.config import ExtractConfig
-
     cfg = ExtractConfig(spacy_model=spacy_model)
     articles = ingest_files(sorted(articles_dir.glob("*.txt"))).articles
     return tuple(quote for _, quotes in extract_articles(articles, load_nlp(cfg.spacy_model), cfg) for quote in quotes)
@@ -219,9 +209,8 @@ def gold_attributed(quotes: Sequence[Quote], gold: Gold) -> list[Quote]:
     return attributed
 
 
-def run_workflow(quotes: Sequence[Quote], params: Params, neutral_weight: float) -> list[SpeakerRow]:
-    """Weak-label the quotes and give each speaker a stance per article and across the corpus."""
-    labelled, _, _ = weak_label(quotes, params.target, params.labeling)
+def speaker_rows(labelled: Sequence[LabelledQuote], neutral_weight: float = NEUTRAL_WEIGHT) -> list[SpeakerRow]:
+    """Each speaker's stance per article and across the corpus (pipeline/speakers.py's rule)."""
     groups: dict[tuple[str, str | None, str], list[tuple[Label, float]]] = {}
     for quote in labelled:
         if quote.speaker:
@@ -297,7 +286,21 @@ class Result:
                        "clear": score([self.speakers[i].stance for i in clear], [self.predicted[i] for i in clear])}
 
 
-def run_step(folder: Path, config: str, step: Step, attribution: str, gold: Gold, quick: bool) -> Result:
+@dataclass(frozen=True)
+class Run:
+    """One (set, config, step, attribution): the gold speakers and the weak-labelled quotes, scored under
+    any neutral discount."""
+
+    speakers: list[GoldSpeaker]
+    labelled: list[LabelledQuote]
+    scope: str
+
+    def result(self, neutral_weight: float = NEUTRAL_WEIGHT) -> Result:
+        rows = speaker_rows(self.labelled, neutral_weight)
+        return Result(self.speakers, [predicted_stance(s, rows, neutral_weight, self.scope) for s in self.speakers])
+
+
+def run_step(folder: Path, config: str, step: Step, attribution: str, gold: Gold, quick: bool) -> Run:
     params = target_params(CONFIGS[config].format(set=folder.name), step)
     quotes = extracted_quotes(folder / "articles", params.extract.spacy_model)
     if quick:
@@ -306,8 +309,7 @@ def run_step(folder: Path, config: str, step: Step, attribution: str, gold: Gold
         gold = Gold([s for s in gold.speakers if s.article_id in kept], [q for q in gold.quotes if q.article_id in kept])
     if attribution == "gold":
         quotes = gold_attributed(quotes, gold)
-    rows = run_workflow(quotes, params, step.neutral_weight)
-    return Result(gold.speakers, [predicted_stance(s, rows, step.neutral_weight, step.scope) for s in gold.speakers])
+    return Run(gold.speakers, weak_label(quotes, params.target, params.labeling)[0], step.scope)
 
 
 def cell(result: Result, group: str) -> str:
@@ -329,6 +331,80 @@ def table(results: dict[tuple[str, str], Result], steps: Sequence[Step]) -> str:
 def speaker_lines(result: Result) -> str:
     return "\n".join(f"    {s.article_id[:2]} {s.speaker:<32} gold {s.stance:<8}{' (borderline)' if s.borderline else '':<13}"
                      f" -> {p}{'' if p == s.stance else '   x'}" for s, p in zip(result.speakers, result.predicted))
+
+
+DISCOUNTS = (0.25, 0.5, 0.75, 1.0, 1.5)
+SEED_TARGET = "south_ossetia_referendum"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A speaker whose stance is known outside the development sets, with their weak-labelled quotes."""
+
+    source: str
+    stance: Label
+    quotes: list[tuple[Label, float]]
+
+
+def seed_stances(path: Path) -> dict[str, Label]:
+    """The seed's speakers from its gold quotes: the one side their quotes take, else neutral."""
+    taken: dict[str, set[str]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            taken.setdefault(row["speaker"], set()).add(row["label"])
+    return {speaker: (next(iter(labels - {"neutral"})) if len(labels - {"neutral"}) == 1 else "neutral")
+            for speaker, labels in taken.items()}
+
+
+def reference_speakers() -> list[Reference]:
+    """../shared/corpus's indexed speakers (bench/label_agreement.py) and the seed's, each weak-labelled with
+    all functions and with the text alone (no speaker or camp priors): where the neutral discount is chosen."""
+    import label_agreement
+
+    references = []
+    index = label_agreement.CORPUS / "INDEX.md"
+    nlp = load_nlp(ExtractConfig().spacy_model)
+    if index.is_file():
+        indexed, targets = label_agreement.parse_index(index.read_text(encoding="utf-8")), label_agreement.read_targets()
+        for number in sorted({stance.number for stance in indexed} & set(targets)):
+            params = label_agreement.target_params(targets[number])
+            article = [stance for stance in indexed if stance.number == number]
+            _, labelled = label_agreement.compare_article(label_agreement.CORPUS / article[0].file, article, params,
+                                                          nlp, NEUTRAL_WEIGHT)
+            references += [Reference(f"corpus, {variant}", stance.stance,
+                                     [(q.label, q.confidence) for q in label_agreement.quotes_of(stance.speaker,
+                                                                                                 labelled[variant], params)])
+                           for stance in article for variant in label_agreement.VARIANTS]
+    params = label_agreement.target_params(SEED_TARGET)
+    seed = ROOT / params.paths.annotations / f"{SEED_TARGET}.csv"
+    quotes = list(extracted_quotes(ROOT / params.corpus.path, params.extract.spacy_model))
+    for variant, cfg in zip(label_agreement.VARIANTS, (params, label_agreement.without_priors(params))):
+        labelled = weak_label(quotes, cfg.target, cfg.labeling)[0]
+        references += [Reference(f"seed, {variant}", stance,
+                                 [(q.label, q.confidence) for q in label_agreement.quotes_of(speaker, labelled, params)])
+                       for speaker, stance in seed_stances(seed).items()]
+    return references
+
+
+def discount_table(references: Sequence[Reference], runs: dict[tuple[str, str], Run], step: Step) -> str:
+    """Speaker agreement per neutral discount: on ../shared/corpus and the seed (where it is chosen), and the
+    development sets' macro-F1 at the last step (extracted attribution) as the check."""
+    sources = list(dict.fromkeys(reference.source for reference in references))
+    header = ("| neutral discount | " + " | ".join(sources) + " | " + " | ".join(f"{name}: {config}" for name, config in runs)
+              + " |\n" + "|---" * (1 + len(sources) + len(runs)) + "|\n")
+    lines = []
+    for weight in DISCOUNTS:
+        agreed = [sum(1 for r in references if r.source == source and r.quotes
+                      and speaker_stance(r.quotes, weight).label == r.stance) for source in sources]
+        totals = [sum(1 for r in references if r.source == source) for source in sources]
+        dev = [f"{run.result(weight).scores['all'].macro_f1:.2f}" for run in runs.values()]
+        mark = " (pipeline/speakers.py)" if weight == NEUTRAL_WEIGHT else ""
+        lines.append(f"| {weight}{mark} | " + " | ".join(f"{a}/{t}" for a, t in zip(agreed, totals)) + " | "
+                     + " | ".join(dev) + " |")
+    return (f"### The neutral discount (pipeline/speakers.py NEUTRAL_WEIGHT)\n\nA side beats neutral unless neutral "
+            f"outweighs it more than 1/discount times. Chosen on ../shared/corpus and the seed (speakers agreeing with "
+            f"INDEX.md and with the seed's gold quotes); the development sets (macro-F1, step '{step.name}', extracted "
+            f"attribution) are the check, not the choice.\n\n" + header + "\n".join(lines) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,11 +430,15 @@ def main(argv: list[str] | None = None) -> int:
     for part in PARTS:
         print(f"- {part.step}: {part.what}")
     print()
+    last_runs = {}
     for folder in folders:
         gold = read_gold(folder)
         for attribution in args.attributions:
-            results = {(step.name, config): run_step(folder, config, step, attribution, gold, args.quick)
-                       for step in steps for config in CONFIGS}
+            runs = {(step.name, config): run_step(folder, config, step, attribution, gold, args.quick)
+                    for step in steps for config in CONFIGS}
+            results = {key: run.result() for key, run in runs.items()}
+            last_runs.update({(folder.name, config): runs[steps[-1].name, config]
+                              for config in CONFIGS if attribution == "extracted"})
             any_result = next(iter(results.values()))
             n_all, n_clear = any_result.scores["all"].n, any_result.scores["clear"].n
             print(f"### {folder.name}: {attribution} attribution ({n_all} speakers, {n_clear} not borderline)\n")
@@ -367,6 +447,8 @@ def main(argv: list[str] | None = None) -> int:
                 for (step_name, config), result in results.items():
                     print(f"  [{step_name} / {config}]\n{speaker_lines(result)}")
                 print()
+    if not args.quick and last_runs:
+        print(discount_table(reference_speakers(), last_runs, steps[-1]))
     return 0
 
 
