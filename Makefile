@@ -37,10 +37,11 @@ pipeline:
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-ui: $(STAMP)
+# ui and serve only need the venv to exist (order-only: an edited pyproject.toml does not reinstall here).
+ui: | $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(UI_PORT)
 
-serve: $(STAMP)
+serve: | $(STAMP)
 	@test -f $(MODEL)/MLmodel || { echo "no exported model at $(MODEL): run 'make repro' first"; exit 2; }
 	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS)
 

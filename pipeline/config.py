@@ -232,10 +232,12 @@ class LabelingConfig(Section):
 
 class SplitConfig(Section):
     """The evaluation protocol: the dataset's own split (`given`, for pre-split labelled datasets),
-    a held-out split by article, or cross-validation when the corpus is too small for one.
-    `auto` takes `given` when the records carry a split, else decides by gold-labelled articles."""
+    a held-out split by article, cross-validation when the corpus is too small for one, or `none`
+    when nothing carries a gold label (everything trains on weak labels; nothing is evaluated).
+    `auto` takes `given` when the records carry a split, `none` without gold, else decides by
+    gold-labelled articles."""
 
-    protocol: Literal["auto", "given", "holdout", "cross_validation"] = "auto"
+    protocol: Literal["auto", "given", "holdout", "cross_validation", "none"] = "auto"
     test_size: float = Field(0.2, gt=0, lt=1)
     cv_folds: int = Field(5, ge=2)
     min_test_articles: int = Field(2, ge=1)

@@ -22,7 +22,7 @@ import numpy as np
 from pipeline import tracking
 from pipeline.config import ModelConfig, Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_open, write_json
+from pipeline.files import atomic_open, staged_outputs, write_json
 from pipeline.models import build_model, load_model
 from pipeline.records import LABELS
 from pipeline.split import read_split
@@ -117,7 +117,8 @@ def confusion_png(metrics: dict[str, Any], path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    counts = np.asarray(metrics["confusion_matrix"]["counts"])
+    counts = np.asarray(metrics["confusion_matrix"]["counts"] if "confusion_matrix" in metrics
+                        else np.zeros((len(LABELS), len(LABELS)), dtype=int))
     figure, axes = plt.subplots(figsize=(4.2, 3.6), dpi=120)
     axes.imshow(counts, cmap="Blues")
     axes.set_xticks(range(len(LABELS)), LABELS)
@@ -134,9 +135,30 @@ def confusion_png(metrics: dict[str, Any], path: Path, title: str) -> None:
     plt.close(figure)
 
 
+NOT_EVALUATED = "no gold labels: not evaluated; annotate with `python -m pipeline.annotate export`"
+
+
+def unevaluated_metrics(summary: dict[str, Any], labeling: dict[str, Any] | None, model: str) -> dict[str, Any]:
+    """metrics.json of a run without gold: what the model learned from, and why there is no score.
+
+    `macro_f1` is null, not 0: nothing was measured (export then never makes the model champion).
+    """
+    weak = (labeling or {}).get("label_model", {})
+    functions = (labeling or {}).get("functions", {})
+    return {"protocol": "none", "evaluated": False, "note": NOT_EVALUATED, "model": model, "n": 0,
+            "macro_f1": None, "train_quotes": summary["train"]["quotes"],
+            "weak_labels": {"labels": summary["train"]["labels"], "no_votes": weak.get("no_votes"),
+                            "mean_confidence": weak.get("mean_confidence"),
+                            "coverage": {name: stats["coverage"] for name, stats in sorted(functions.items())}}}
+
+
 def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np.ndarray]:
     """Metrics of the candidate and the baselines, plus the evaluated rows and their probabilities."""
     rows, summary = read_split(root / params.paths.processed / "split")
+    if summary["protocol"] == "none":
+        labeling = root / params.paths.reports / "labeling.json"
+        report = json.loads(labeling.read_text(encoding="utf-8")) if labeling.is_file() else None
+        return unevaluated_metrics(summary, report, params.model.name), [], np.zeros((0, len(LABELS)))
     train, test = model_examples(rows["train"], params), model_examples(rows["test"], params)
     if not test:
         raise PipelineError("no gold-labelled quotes to evaluate on: annotate some (docs/annotation.md)")
@@ -161,7 +183,9 @@ def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np
 
 
 def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """The figures worth comparing across runs, flattened for MLflow."""
+    """The figures worth comparing across runs, flattened for MLflow (none for an unevaluated run)."""
+    if not metrics.get("evaluated", True):
+        return {f"weak_{label}": float(count) for label, count in metrics["weak_labels"]["labels"].items()}
     flat = {key: float(metrics[key]) for key in ("accuracy", "macro_f1", "macro_f1_ci95_low", "macro_f1_ci95_high")}
     for label, scores in metrics["per_class"].items():
         flat.update({f"{label}_{name}": float(value) for name, value in scores.items() if name != "support"})
@@ -182,30 +206,46 @@ def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts
     return run.info.run_id
 
 
+EVALUATION_FILES = ("metrics.json", "errors.csv", "plots/confusion.csv", "plots/confusion.png")
+
+
+def write_evaluation(folder: Path, metrics: dict[str, Any], evaluated: list[dict], proba: np.ndarray,
+                     model: str) -> None:
+    """metrics.json, errors.csv and the confusion plots (EVALUATION_FILES) into `folder`."""
+    confusion_rows = [{"actual": row["label"], "predicted": predicted}
+                      for row, predicted in zip(evaluated, predictions(proba))]
+    with atomic_open(folder / "plots" / "confusion.csv") as handle:
+        handle.write(csv_text(confusion_rows, ["actual", "predicted"]))
+    with atomic_open(folder / "errors.csv") as handle:
+        handle.write(csv_text(error_table(evaluated, proba), ["article_id", "speaker", "quote", "gold", "predicted",
+                                                              *[f"p_{label}" for label in LABELS]]))
+    title = (f"{model}, {metrics['protocol']} (n={metrics['n']})" if metrics.get("evaluated", True)
+             else f"{model}: not evaluated (no gold labels)")
+    confusion_png(metrics, folder / "plots" / "confusion.png", title)
+    write_json(folder / "metrics.json", metrics)
+
+
+def summary_line(metrics: dict[str, Any]) -> str:
+    if not metrics.get("evaluated", True):
+        return f"{metrics['model']} trained on {metrics['train_quotes']} weak-labelled quotes; {metrics['note']}"
+    baselines = metrics["baselines"]
+    return (f"{metrics['model']} macro-F1 {metrics['macro_f1']:.3f} [{metrics['macro_f1_ci95_low']:.3f}, "
+            f"{metrics['macro_f1_ci95_high']:.3f}] on {metrics['n']} gold quotes ({metrics['protocol']}); "
+            f"majority {baselines['majority']['macro_f1']:.3f}, weak_only {baselines['weak_only']['macro_f1']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
-    reports = root / params.paths.reports
     metrics, evaluated, proba = evaluate(params, root)
-    errors = error_table(evaluated, proba)
-    confusion_rows = [{"actual": row["label"], "predicted": predicted}
-                      for row, predicted in zip(evaluated, predictions(proba))]
-    with atomic_open(reports / "plots" / "confusion.csv") as handle:
-        handle.write(csv_text(confusion_rows, ["actual", "predicted"]))
-    with atomic_open(reports / "errors.csv") as handle:
-        handle.write(csv_text(errors, ["article_id", "speaker", "quote", "gold", "predicted",
-                                       *[f"p_{label}" for label in LABELS]]))
-    confusion_png(metrics, reports / "plots" / "confusion.png",
-                  f"{params.model.name}, {metrics['protocol']} (n={metrics['n']})")
-    write_json(reports / "metrics.json", metrics)
-    run_id = log_to_mlflow(params, root, metrics, [reports / "metrics.json", reports / "errors.csv",
-                                                   reports / "plots" / "confusion.csv",
-                                                   reports / "plots" / "confusion.png"])
-    print(f"evaluate: {params.model.name} macro-F1 {metrics['macro_f1']:.3f} "
-          f"[{metrics['macro_f1_ci95_low']:.3f}, {metrics['macro_f1_ci95_high']:.3f}] on {metrics['n']} gold quotes "
-          f"({metrics['protocol']}); majority {metrics['baselines']['majority']['macro_f1']:.3f}, "
-          f"weak_only {metrics['baselines']['weak_only']['macro_f1']:.3f}; MLflow run {run_id}", file=sys.stderr)
+    # Which model these figures are of: a later run of the same model (DVC skipped evaluate) shows them.
+    metrics["candidate"] = tracking.folder_fingerprint(root / params.paths.models / "candidate")
+    # MLflow records the results before the files change: an interrupted stage changes no file.
+    with staged_outputs(root / params.paths.reports) as staged:
+        write_evaluation(staged, metrics, evaluated, proba, params.model.name)
+        run_id = log_to_mlflow(params, root, metrics, [staged / name for name in EVALUATION_FILES])
+    print(f"evaluate: {summary_line(metrics)}; MLflow run {run_id}", file=sys.stderr)
     return 0
 
 

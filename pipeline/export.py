@@ -12,11 +12,13 @@ reports/mlflow_run.json, the registry version's tags name the run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -46,12 +48,13 @@ def registered_model_name(params: Params) -> str:
 class Evaluation:
     """How a model version was scored: champions are compared only on the same evaluation."""
 
-    macro_f1: float
+    macro_f1: float | None  # None: not evaluated (no gold labels)
     protocol: str
     data: str  # hash of the evaluated split
 
     def tags(self) -> dict[str, str]:
-        return {"macro_f1": f"{self.macro_f1:.6f}", "eval_protocol": self.protocol, "eval_data": self.data}
+        score = "none" if self.macro_f1 is None else f"{self.macro_f1:.6f}"
+        return {"macro_f1": score, "eval_protocol": self.protocol, "eval_data": self.data}
 
     @classmethod
     def from_tags(cls, tags: dict[str, str]) -> Evaluation | None:
@@ -68,7 +71,10 @@ class AliasDecision:
 
 
 def choose_alias(new: Evaluation, champion_version: str | None, champion: Evaluation | None) -> AliasDecision:
-    """`champion` for the first version or one that beats the champion on the same evaluation."""
+    """`champion` for the first version or one that beats the champion on the same evaluation;
+    an unevaluated version (no gold labels) is only ever a candidate."""
+    if new.macro_f1 is None:
+        return AliasDecision(CANDIDATE, "not evaluated (no gold labels): a candidate, never champion")
     if champion_version is None:
         return AliasDecision(CHAMPION, "no champion yet")
     if champion is None:
@@ -154,13 +160,27 @@ def make_reproducible(folder: Path) -> None:
     mlmodel.write_text(yaml.safe_dump(spec, default_flow_style=False, sort_keys=True), encoding="utf-8")
 
 
-def save_exported(files: dict[str, Any], example: list[dict[str, str]], out: Path) -> None:
-    """Write the pyfunc folder `out` atomically (a failed export keeps the previous one)."""
+@contextlib.contextmanager
+def exported_model(files: dict[str, Any], example: list[dict[str, str]], out: Path) -> Iterator[Path]:
+    """Build the pyfunc folder; it replaces `out` only when the block (registration) completes, so a
+    failed, interrupted or killed export leaves the previous model in place, whole."""
     import mlflow
 
     with atomic_dir(out) as folder:
         mlflow.pyfunc.save_model(path=str(folder), input_example=example, **files)
         make_reproducible(folder)
+        yield folder
+
+
+def save_exported(files: dict[str, Any], example: list[dict[str, str]], out: Path) -> None:
+    """Write the pyfunc folder `out` atomically, without registering it."""
+    with exported_model(files, example, out):
+        pass
+
+
+# A version's `pipeline_status` tag: `incomplete` from its creation until its tags are all set; a
+# kill in between leaves it so tagged, and only a complete version is ever given an alias.
+STATUS_TAG, INCOMPLETE, COMPLETE = "pipeline_status", "incomplete", "complete"
 
 
 def register(params: Params, root: Path, files: dict[str, Any], example: list[dict[str, str]],
@@ -170,18 +190,17 @@ def register(params: Params, root: Path, files: dict[str, Any], example: list[di
 
     name = registered_model_name(params)
     with tracking.pipeline_run(params, root, candidate):
-        info = mlflow.pyfunc.log_model(name="stance_model", input_example=example, registered_model_name=name,
-                                       **files)
+        info = mlflow.pyfunc.log_model(name="stance_model", input_example=example, **files)
         client = mlflow.MlflowClient()
-        new_version = str(info.registered_model_version)
         try:
             current = client.get_model_version_by_alias(name, CHAMPION)
             champion_version, champion = str(current.version), Evaluation.from_tags(current.tags)
         except mlflow.exceptions.MlflowException:
             champion_version, champion = None, None
         decision = choose_alias(evaluation, champion_version, champion)
-        for key, value in {**evaluation.tags(), "alias_reason": decision.reason}.items():
-            client.set_model_version_tag(name, new_version, key, value)
+        new_version = str(mlflow.register_model(info.model_uri, name, tags={
+            **evaluation.tags(), "alias_reason": decision.reason, STATUS_TAG: INCOMPLETE}).version)
+        client.set_model_version_tag(name, new_version, STATUS_TAG, COMPLETE)
         client.set_registered_model_alias(name, decision.alias, new_version)
         mlflow.set_tags({"registered_model": name, "registered_version": new_version, "alias": decision.alias})
     return {"registered_model": name, "version": new_version, "alias": decision.alias, "reason": decision.reason,
@@ -200,22 +219,25 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     split_dir = root / params.paths.processed / "split"
-    evaluation = Evaluation(float(metrics["macro_f1"]), str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
+    score = None if metrics.get("macro_f1") is None else float(metrics["macro_f1"])
+    evaluation = Evaluation(score, str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
     from pipeline.split import read_split
 
     rows, _ = read_split(split_dir)
-    example = input_example(rows["test"], params.target.name)
+    example = input_example(rows["test"] or rows["train"], params.target.name)
     with tempfile.TemporaryDirectory(prefix="export-") as staging:
         files = model_files(params, candidate, Path(staging))
-        save_exported(files, example, root / params.paths.models / "stance")
-        report = {"model": str(Path(params.paths.models) / "stance"), "model_kind": files["metadata"]["model_kind"],
-                  **asdict(evaluation)}
-        if not args.no_register:
-            report.update(register(params, root, files, example, evaluation, candidate))
+        # models/stance changes only once the registry has the new version; export.json follows.
+        with exported_model(files, example, root / params.paths.models / "stance"):
+            report = {"model": str(Path(params.paths.models) / "stance"),
+                      "model_kind": files["metadata"]["model_kind"], **asdict(evaluation)}
+            if not args.no_register:
+                report.update(register(params, root, files, example, evaluation, candidate))
     write_json(root / params.paths.reports / "export.json", report)
     where = (f"registered {report['registered_model']} v{report['version']} as {report['alias']} "
              f"({report['reason']})" if "version" in report else "not registered")
-    print(f"export: {report['model']} ({report['model_kind']}, macro-F1 {evaluation.macro_f1:.3f}); {where}",
+    score = "not evaluated" if evaluation.macro_f1 is None else f"macro-F1 {evaluation.macro_f1:.3f}"
+    print(f"export: {report['model']} ({report['model_kind']}, {score}); {where}",
           file=sys.stderr)
     return 0
 

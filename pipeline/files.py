@@ -30,12 +30,48 @@ UMASK = _process_umask()
 FILE_MODE, DIR_MODE = 0o666 & ~UMASK, 0o777 & ~UMASK
 
 
+def temp_prefix(path: Path) -> str:
+    """Temp names beside `path` carry the writer's pid (`.stance.<pid>.<random>.tmp`), so a later
+    writer can tell a killed writer's leftovers from a live one's."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def clear_leftovers(path: Path) -> list[Path]:
+    """Before writing `path`: remove the temp files and folders a killed writer left beside it, and
+    put back the previous folder if a kill fell between atomic_dir's two renames. Returns what went."""
+    removed = []
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir() and not path.exists():
+        os.replace(old, path)
+    for leftover in path.parent.glob(f".{glob_escape(path.name)}.*.tmp"):
+        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or not process_alive(int(pid)):
+            shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
+
+
+def glob_escape(name: str) -> str:
+    return "".join(f"[{char}]" if char in "*?[" else char for char in name)
+
+
 @contextlib.contextmanager
 def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temp file beside `path`; rename it onto `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    clear_leftovers(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
@@ -56,7 +92,8 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """Yield a temp folder beside `path`; it replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    clear_leftovers(path)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent))
     try:
         yield tmp_dir
         os.chmod(tmp_dir, DIR_MODE)
@@ -72,6 +109,30 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp_dir, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def staged_outputs(folder: str | Path) -> Iterator[Path]:
+    """Yield a temp folder beside `folder`; the files written into it replace their namesakes under
+    `folder` (same relative paths) only when the block succeeds, one rename each.
+
+    For a stage that must record its results elsewhere (MLflow) before its files change: it writes
+    into the stage folder, records, and only then are the files published; a failure or Ctrl-C in
+    between leaves every file under `folder` as it was.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(folder)
+    stage = Path(tempfile.mkdtemp(prefix=temp_prefix(folder), suffix=".tmp", dir=folder.parent))
+    try:
+        yield stage
+        raise_if_interrupted()
+        for path in sorted(p for p in stage.rglob("*") if p.is_file()):
+            target = folder / path.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -102,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
+    if (root / "conf" / "target").is_dir():
+        from pipeline.target import check_selected
+
+        check_selected(root / "conf" / "target", params.target.id)
     quotes_path = root / params.paths.interim / "quotes.jsonl"
     quotes = list(read_records(quotes_path, Quote))
     annotations = root / params.paths.annotations / f"{params.target.id}.csv"
@@ -112,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     accuracy = report["label_model"]["gold_accuracy"]
     print(f"label: {report['quotes']} quotes, {report['gold']} gold, {report['weak']} weak; label model "
           f"accuracy on gold (withheld): {accuracy if accuracy is not None else 'n/a'}"
-          + ("" if annotations.is_file() else f"; no annotations at {annotations}"), file=sys.stderr)
+          + ("" if annotations.is_file() else f"; no gold labels ({annotations.relative_to(root)} does not exist): "
+                                              "weak labels only"), file=sys.stderr)
     return 0
 
 

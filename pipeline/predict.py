@@ -1,17 +1,23 @@
-"""Classify quotes with the exported stance model: one quote, a JSON Lines batch, or whole articles.
+"""Classify quotes with the exported stance model: the corpus `predict` stage, and ad-hoc calls.
 
-`python -m pipeline.predict --article FILE` ingests and extracts the article, then classifies
-every quote; `--text "..."` one quote; `--jsonl FILE` (or `-` for stdin) one request object per
-line. Output is JSON Lines, one object per quote (or per speaker with `--by-speaker`), or a
-readable table with `--format table`. `--model` takes a folder or `models:/NAME@ALIAS`.
+`python -m pipeline.predict --corpus` is the DVC stage: every quote the extract stage found,
+classified by models/stance, into reports/predictions.jsonl (one object per quote),
+reports/speakers.csv (one row per speaker per article and across the corpus, pipeline/speakers.py)
+and reports/stance_report.html (the same, for people who would rather look), all three logged
+to the pipeline's MLflow run before they are written.
+
+Ad hoc: `--article` takes files, folders and globs (the parser and the model load once);
+`--text "..."` one quote; `--jsonl FILE` (or `-` for stdin) one request object per line. Output is
+JSON Lines, one object per quote (or per speaker with `--by-speaker`), or a table with
+`--format table`. `--model` takes a folder or `models:/NAME@ALIAS`.
 """
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import sys
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,24 +26,24 @@ import yaml
 
 from pipeline.config import TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import parse_jsonl_lines
-from pipeline.records import LABELS
-from pipeline.serving.contract import MAX_BATCH_ROWS, REQUEST_FIELDS
-from pipeline.speakers import speaker_stance
+from pipeline.files import atomic_open, parse_jsonl_lines, staged_outputs, write_jsonl
+from pipeline.records import LABELS, Quote, read_records
+from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS
+from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 DEFAULT_MODEL = "models/stance"
+# One object per quote in reports/predictions.jsonl and in `--article` / `--jsonl` output.
+PREDICTION_FIELDS = ("article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores")
+REPORT_FILES = ("predictions.jsonl", "speakers.csv", "stance_report.html")
 
 
-def quote_rows_of_article(path: Path) -> list[dict[str, Any]]:
-    """Every quote of one article file, as output rows awaiting a label."""
-    from pipeline.extract import adhoc_config, run
-    from pipeline.ingest import read_article_file
-
-    quotes, _ = run(read_article_file(path), adhoc_config())
-    return [{"article_id": quote.article_id, "speaker": quote.speaker, "speaker_role": quote.speaker_role,
-             "quote": quote.text, "kind": quote.kind, "context": quote.sentence} for quote in quotes]
+def quote_rows(quotes: Iterable[Quote]) -> list[dict[str, Any]]:
+    """Extracted quotes as rows awaiting a label (their sentence is the model's context)."""
+    return [{"article_id": quote.article_id, "id": quote.id, "speaker": quote.speaker,
+             "speaker_role": quote.speaker_role, "text": quote.text, "kind": quote.kind,
+             "context": quote.sentence} for quote in quotes]
 
 
 def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]:
@@ -46,65 +52,76 @@ def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]
         text = data.get("text", data.get("quote"))
         if not isinstance(text, str) or not text.strip():
             raise PipelineError("missing or empty text", path=source, line=number, field="text")
-        yield {"article_id": data.get("article_id"), "speaker": data.get("speaker"),
-               "speaker_role": data.get("speaker_role"), "quote": text, "kind": data.get("kind"),
+        yield {"article_id": data.get("article_id"), "id": data.get("id"), "speaker": data.get("speaker"),
+               "speaker_role": data.get("speaker_role"), "text": text, "kind": data.get("kind"),
                "context": data.get("context", data.get("sentence")), "target": data.get("target")}
 
 
 def request_of(row: dict[str, Any], target_name: str | None) -> dict[str, str]:
-    """The model's input for an output row: the contract's fields, absent ones left out."""
-    values = {"text": row["quote"], "context": row.get("context"), "speaker": row.get("speaker"),
+    """The model's input for a row: the contract's fields, absent ones left out, each cut to the
+    length the contract takes (an extracted sentence can run longer than a quote ever does)."""
+    values = {"text": row["text"], "context": row.get("context"), "speaker": row.get("speaker"),
               "speaker_role": row.get("speaker_role"), "target": row.get("target") or target_name}
-    return {field: values[field] for field in REQUEST_FIELDS if values.get(field)}
+    return {field: str(values[field])[:MAX_TEXT_CHARS] for field in REQUEST_FIELDS if values.get(field)}
 
 
 def classify(model: Any, rows: list[dict[str, Any]], target_name: str | None) -> list[dict[str, Any]]:
-    """Rows with `label` and `scores`, in batches the model accepts."""
+    """Each row with its `label` and `scores` (PREDICTION_FIELDS), in batches the model accepts."""
     out = []
     for start in range(0, len(rows), MAX_BATCH_ROWS):
         batch = rows[start:start + MAX_BATCH_ROWS]
         for row, prediction in zip(batch, model.predict([request_of(row, target_name) for row in batch])):
             prediction = prediction if isinstance(prediction, dict) else prediction.model_dump()
-            labelled = {key: value for key, value in row.items() if key not in ("context", "target")}
-            out.append({**labelled, "label": prediction["label"], "scores": prediction["scores"]})
+            out.append({**{field: row.get(field) for field in PREDICTION_FIELDS[:-2]},
+                        "label": prediction["label"], "scores": prediction["scores"]})
     return out
 
 
-def by_speaker(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (article, speaker), in order of first appearance; unresolved speakers grouped as null.
+def article_paths(specs: Sequence[str], formats: Sequence[str]) -> list[Path]:
+    """Files named by `--article`: files as given, folders searched for article files, globs expanded."""
+    from pipeline.ingest import find_article_files
 
-    The stance follows pipeline/speakers.py, each quote weighing the score of its label; `scores`
-    are the mean scores over the speaker's quotes.
-    """
-    groups: dict[tuple[Any, Any], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[(row.get("article_id"), row.get("speaker"))].append(row)
-    speakers = []
-    for (article_id, speaker), quotes in groups.items():
-        stance = speaker_stance((q["label"], q["scores"][q["label"]]) for q in quotes)
-        scores = {label: round(sum(q["scores"][label] for q in quotes) / len(quotes), 6) for label in LABELS}
-        roles = [q["speaker_role"] for q in quotes if q.get("speaker_role")]
-        speakers.append({"article_id": article_id, "speaker": speaker,
-                         "speaker_role": Counter(roles).most_common(1)[0][0] if roles else None,
-                         "label": stance.label, "scores": scores, "n_quotes": len(quotes),
-                         "labels": dict(Counter(q["label"] for q in quotes)),
-                         "quotes": [{"quote": q["quote"], "label": q["label"]} for q in quotes]})
-    return speakers
+    paths: list[Path] = []
+    for spec in specs:
+        matches = [Path(spec)] if Path(spec).exists() else [Path(name) for name in sorted(glob.glob(spec,
+                                                                                                   recursive=True))]
+        if not matches:
+            raise PipelineError("no such file, folder or glob match", path=spec, field="--article")
+        for path in matches:
+            found = find_article_files(path, list(formats)) if path.is_dir() else [path]
+            if path.is_dir() and not found:
+                raise PipelineError(f"no article files ({', '.join('.' + f for f in formats)}) in this folder",
+                                    path=path, field="--article")
+            paths.extend(found)
+    return list(dict.fromkeys(paths))
+
+
+def quotes_of_articles(specs: Sequence[str]) -> list[Quote]:
+    """Read, ingest and extract every article named, parsing them in one batch (one model load)."""
+    from pipeline.extract import adhoc_config, run
+    from pipeline.ingest import ingest_files
+
+    cfg = adhoc_config()
+    articles = ingest_files(article_paths(specs, ["txt", "md", "html", "jsonl"])).articles
+    quotes, _ = run(articles, cfg.model_copy(update={"progress_min_articles": 2}))
+    return quotes
 
 
 def table(rows: Sequence[dict[str, Any]], speakers: bool, width: int = 70) -> str:
-    """A fixed-width text table for people: speaker, label, scores, then the quote(s)."""
-    def cut(text: str, size: int) -> str:
+    """A fixed-width text table for people: speaker, label, scores or weights, then the quote."""
+    def cut(text: Any, size: int) -> str:
         text = " ".join(str(text).split())
         return text if len(text) <= size else text[:size - 1] + "…"
 
-    header = ["speaker", "label", *LABELS, "quotes" if speakers else "quote"]
-    lines = []
-    for row in rows:
-        quote = (f"{row['n_quotes']}: " + " | ".join(q["quote"] for q in row["quotes"])) if speakers \
-            else row["quote"]
-        lines.append([cut(row.get("speaker") or "(unresolved)", 28), row["label"],
-                      *[f"{row['scores'][label]:.2f}" for label in LABELS], cut(quote, width)])
+    if speakers:
+        header = ["speaker", "scope", "stance", *LABELS, "quotes", "evidence"]
+        lines = [[cut(row["speaker"], 28), row["scope"] if row["scope"] == "corpus" else cut(row["article_id"], 20),
+                  row["stance"], *[f"{row[f'weight_{label}']:.2f}" for label in LABELS], str(row["quotes"]),
+                  cut(row["evidence"], width)] for row in rows]
+    else:
+        header = ["speaker", "label", *LABELS, "quote"]
+        lines = [[cut(row.get("speaker") or "(unresolved)", 28), row["label"],
+                  *[f"{row['scores'][label]:.2f}" for label in LABELS], cut(row["text"], width)] for row in rows]
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) if lines else len(header[i])
               for i in range(len(header))]
     render = lambda cells: "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()  # noqa: E731
@@ -153,41 +170,97 @@ def load_stance_model(uri: str) -> Any:
 
 
 def model_target(model: Any) -> TargetConfig | None:
+    return getattr(model.unwrap_python_model(), "target", None)
+
+
+def check_model_target(model: Any, target: TargetConfig | None, field: str) -> None:
+    """A model judges stance toward another target than its own only if it reads the target as text
+    and no labeling function of its own target (votes)."""
     python_model = model.unwrap_python_model()
-    return getattr(python_model, "target", None)
+    trained_for = model_target(model)
+    if target is None or trained_for is None or target.id == trained_for.id:
+        return
+    if getattr(python_model, "vote_source", None):
+        reason = f"it reads the labeling functions of {trained_for.id!r}"
+    elif "target" not in getattr(getattr(python_model, "classifier", None), "inputs", ()):
+        reason = "it does not read the target"
+    else:
+        return
+    raise PipelineError(f"this model was trained for target {trained_for.id!r} and {reason}; it cannot judge "
+                        f"stance toward {target.id!r} (train one with target={target.id})", field=field)
+
+
+def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    import csv
+
+    with atomic_open(path) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def predict_corpus(params: Any, root: Path) -> int:
+    """The DVC stage: the corpus's quotes -> the three reports, recorded in MLflow before written."""
+    import mlflow
+
+    from pipeline import tracking
+    from pipeline.stance_report import render_report
+
+    model = load_stance_model(str(root / params.paths.models / "stance"))
+    check_model_target(model, params.target, field="target")
+    quotes = list(read_records(root / params.paths.interim / "quotes.jsonl", Quote))
+    predictions = classify(model, quote_rows(quotes), params.target.name)
+    speakers = speaker_rows(predictions, params.target)
+    with staged_outputs(root / params.paths.reports) as staged:
+        write_jsonl(staged / "predictions.jsonl", predictions)
+        write_csv(staged / "speakers.csv", speakers, SPEAKER_COLUMNS)
+        with atomic_open(staged / "stance_report.html") as handle:
+            handle.write(render_report(params.target, speakers, predictions))
+        with tracking.pipeline_run(params, root, root / params.paths.models / "candidate"):
+            for name in REPORT_FILES:
+                mlflow.log_artifact(str(staged / name), artifact_path="predictions")
+            mlflow.log_metrics({"predicted_quotes": float(len(predictions)),
+                                **{f"speakers_{label}": float(sum(1 for row in speakers if row["scope"] == "corpus"
+                                                                  and row["stance"] == label)) for label in LABELS}})
+    corpus = [row for row in speakers if row["scope"] == "corpus"]
+    counts = ", ".join(f"{sum(row['stance'] == label for row in corpus)} {label}" for label in LABELS)
+    print(f"predict: {len(predictions)} quotes, {len(corpus)} speakers ({counts}) -> "
+          f"{', '.join(str(Path(params.paths.reports) / name) for name in REPORT_FILES)}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.predict", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--corpus", action="store_true",
+                        help="the DVC stage: classify the extracted corpus into reports/ (predictions, speakers, report)")
     source.add_argument("--text", help="one quote")
     source.add_argument("--jsonl", metavar="FILE", help="JSON Lines of {text, context?, speaker?, speaker_role?}; - = stdin")
-    source.add_argument("--article", type=Path, metavar="FILE", help="an article file: extract and classify its quotes")
+    source.add_argument("--article", nargs="+", metavar="PATH",
+                        help="article files, folders of them, or globs: extract and classify their quotes")
     parser.add_argument("--speaker", help="the speaker of --text")
-    parser.add_argument("--by-speaker", action="store_true", help="one line per speaker with the aggregated stance")
+    parser.add_argument("--by-speaker", action="store_true",
+                        help="one line per speaker (per article and across all articles) with the aggregated stance")
     parser.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model folder or models:/NAME@ALIAS")
     parser.add_argument("--target", help="target id (conf/target/ID.yaml) or YAML file; default: the configured one")
     args = parser.parse_args(argv)
+    if args.corpus:
+        return predict_corpus(load_params(), project_root())
 
     model = load_stance_model(args.model)
     target = load_target(args.target) or model_target(model)
-    trained_for = model_target(model)
-    if getattr(model.unwrap_python_model(), "vote_source", None) and target and trained_for \
-            and target.id != trained_for.id:
-        raise PipelineError(f"this model reads the labeling functions of {trained_for.id!r}; it cannot judge "
-                            f"stance toward {target.id!r}", field="--target")
+    check_model_target(model, target, field="--target")
     if args.text is not None:
-        rows = [{"article_id": None, "speaker": args.speaker, "speaker_role": None, "quote": args.text,
-                 "kind": None}]
+        rows = [{"speaker": args.speaker, "text": args.text}]
     elif args.jsonl is not None:
         lines = sys.stdin if args.jsonl == "-" else open_text(Path(args.jsonl))
         rows = list(rows_of_jsonl(lines, "<stdin>" if args.jsonl == "-" else args.jsonl))
     else:
-        rows = quote_rows_of_article(args.article)
+        rows = quote_rows(quotes_of_articles(args.article))
     results = classify(model, rows, target.name if target else None)
     if args.by_speaker:
-        results = by_speaker(results)
+        results = speaker_rows(results, target)
     if args.format == "table":
         print(table(results, args.by_speaker))
     else:

@@ -1,7 +1,8 @@
-"""One speaker's stance from their quotes: the rule shared by `predict --by-speaker` and the bench.
+"""Who stands where: one speaker's stance from their quotes, per article and across a corpus.
 
-Each quote's label weighs its confidence (the label model's, or the classifier's score for the
-label it chose). Between the sides, the heavier of support and oppose wins (a tie is no side).
+The rule (`speaker_stance`), shared by the corpus `predict` stage, `predict --by-speaker` and the
+bench: each quote's label weighs its confidence (the label model's, or the classifier's score for
+the label it chose). Between the sides, the heavier of support and oppose wins (a tie is no side).
 A side then beats neutral unless neutral outweighs it more than 1 / `neutral_weight` times
 (default 0.5: twice). Neutral is discounted because it is weaker evidence about a person than a
 side: people who take a side also report facts, dates and procedure, while a quote that takes a
@@ -9,12 +10,20 @@ side is rarely said by someone without it.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from pipeline.config import TargetConfig
 from pipeline.records import LABELS, Label
 
 NEUTRAL_WEIGHT = 0.5
+
+# reports/speakers.csv, one row per (article, speaker) and one per speaker across the corpus.
+SPEAKER_COLUMNS = ("scope", "article_id", "speaker", "speaker_role", "camp", "stance", "quotes",
+                   "weight_support", "weight_oppose", "weight_neutral",
+                   "evidence", "evidence_article_id", "evidence_label", "evidence_score")
 
 
 @dataclass(frozen=True)
@@ -36,3 +45,53 @@ def speaker_stance(labelled: Iterable[tuple[Label, float]], neutral_weight: floa
         side = "support" if weights["support"] > weights["oppose"] else "oppose"
     label: Label = side if side and weights[side] >= neutral_weight * weights["neutral"] else "neutral"
     return SpeakerStance(label, weights, len(pairs))
+
+
+def speaker_key(name: str) -> str:
+    """The same person however the articles space or capitalise the name."""
+    return " ".join(name.split()).casefold()
+
+
+def camp_of(target: TargetConfig | None, speaker: str, roles: Sequence[str]) -> str | None:
+    """The target camp the speaker's name or roles name, when exactly one does."""
+    if target is None or not target.affiliations:
+        return None
+    from pipeline.labeling.functions import camps_of
+
+    names = {camp.name for camp in camps_of(target, speaker, *roles)}
+    return names.pop() if len(names) == 1 else None
+
+
+def speaker_row(scope: str, article_id: str | None, quotes: Sequence[dict[str, Any]],
+                target: TargetConfig | None) -> dict[str, Any]:
+    """One speaker's row: stance, weights and the most confident quote that shows it."""
+    stance = speaker_stance((q["label"], q["scores"][q["label"]]) for q in quotes)
+    names = Counter(q["speaker"] for q in quotes)
+    roles = [role for role, _ in Counter(q["speaker_role"] for q in quotes if q.get("speaker_role")).most_common()]
+    showing = [q for q in quotes if q["label"] == stance.label] or list(quotes)
+    evidence = max(showing, key=lambda q: q["scores"][q["label"]])
+    speaker = names.most_common(1)[0][0]
+    return {"scope": scope, "article_id": article_id, "speaker": speaker, "speaker_role": roles[0] if roles else None,
+            "camp": camp_of(target, speaker, roles), "stance": stance.label, "quotes": stance.quotes,
+            **{f"weight_{label}": stance.weights[label] for label in LABELS},
+            "evidence": evidence["text"], "evidence_article_id": evidence["article_id"],
+            "evidence_label": evidence["label"], "evidence_score": round(float(evidence["scores"][evidence["label"]]), 4)}
+
+
+def speaker_rows(predictions: Sequence[dict[str, Any]], target: TargetConfig | None = None) -> list[dict[str, Any]]:
+    """One row per speaker across the corpus (scope `corpus`, most quoted first), then one per
+    (article, speaker) in order of first appearance (scope `article`).
+
+    Quotes without a resolved speaker are left out: they stay in predictions.jsonl.
+    """
+    per_article: dict[tuple[str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    per_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in predictions:
+        if row.get("speaker"):
+            per_article[(row.get("article_id"), speaker_key(row["speaker"]))].append(row)
+            per_speaker[speaker_key(row["speaker"])].append(row)
+    corpus = sorted((speaker_row("corpus", None, quotes, target) for quotes in per_speaker.values()),
+                    key=lambda row: (-row["quotes"], row["speaker"]))
+    articles = [speaker_row("article", article_id, quotes, target)
+                for (article_id, _), quotes in per_article.items()]
+    return corpus + articles

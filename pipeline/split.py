@@ -46,6 +46,8 @@ def choose_protocol(quotes: list[LabelledQuote], config: SplitConfig) -> str:
         return config.protocol
     if any(quote.split is not None for quote in quotes):
         return "given"
+    if not any(quote.label_source == "gold" for quote in quotes):
+        return "none"
     return "holdout" if len(gold_articles(quotes)) >= 2 * config.min_test_articles else "cross_validation"
 
 
@@ -110,10 +112,16 @@ def cross_validation_split(quotes: list[LabelledQuote], config: SplitConfig, see
     return SplitPlan("cross_validation", train, gold, folds, n_splits)
 
 
+def unevaluated_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+    """No gold labels: every quote trains on its weak label and nothing is held out to judge."""
+    return SplitPlan("none", list(quotes), [], [WEAK_ONLY_FOLD] * len(quotes), 0)
+
+
 def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
     if not quotes:
         raise PipelineError("no labelled quotes to split")
-    split = {"given": given_split, "holdout": holdout_split, "cross_validation": cross_validation_split}
+    split = {"given": given_split, "holdout": holdout_split, "cross_validation": cross_validation_split,
+             "none": unevaluated_split}
     return split[choose_protocol(quotes, config)](quotes, config, seed)
 
 
@@ -143,9 +151,10 @@ def write_split(plan: SplitPlan, folder: Path) -> None:
     from datasets import Dataset, DatasetDict, disable_progress_bars
 
     disable_progress_bars()
-    train_rows = [{**quote_row(q), "fold": fold} for q, fold in zip(plan.train, plan.folds)]
-    splits = DatasetDict({"train": Dataset.from_list(train_rows),
-                          "test": Dataset.from_list([quote_row(q) for q in plan.test])})
+    train = Dataset.from_list([{**quote_row(q), "fold": fold} for q, fold in zip(plan.train, plan.folds)])
+    test_rows = [quote_row(q) for q in plan.test]
+    # `datasets` cannot read back an empty split it saved, so protocol none saves no test split.
+    splits = DatasetDict({"train": train, **({"test": Dataset.from_list(test_rows)} if test_rows else {})})
     with atomic_dir(folder) as tmp:
         splits.save_to_disk(str(tmp / "data"))
         (tmp / "split.json").write_text(json.dumps(summarise(plan), indent=2, sort_keys=True) + "\n")
@@ -158,7 +167,8 @@ def read_split(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
     if not (folder / "split.json").is_file():
         raise PipelineError("split not found (has the split stage run?)", path=folder)
     data = load_from_disk(str(folder / "data"))
-    rows = {name: [example_from_row(row) for row in data[name]] for name in ("train", "test")}
+    rows = {name: [example_from_row(row) for row in data[name]] if name in data else []
+            for name in ("train", "test")}
     return rows, json.loads((folder / "split.json").read_text())
 
 
@@ -170,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     plan = plan_split(quotes, params.split, params.seed)
     write_split(plan, root / params.paths.processed / "split")
     summary = summarise(plan)
-    print(f"split: {plan.protocol} ({plan.n_splits} folds); train {summary['train']['quotes']} quotes, "
-          f"evaluated on {summary['test']['quotes']} gold quotes", file=sys.stderr)
+    evaluated = (f"evaluated on {summary['test']['quotes']} gold quotes" if plan.protocol != "none"
+                 else "no gold labels, so nothing is evaluated (python -m pipeline.annotate export)")
+    print(f"split: {plan.protocol} ({plan.n_splits} folds); train {summary['train']['quotes']} quotes, {evaluated}",
+          file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -87,14 +88,33 @@ def data_hashes(root: Path) -> dict[str, str]:
     return dict(sorted(hashes.items()))
 
 
+DATA_VERSIONS = "data_versions.json"  # the run's artifact with every dvc.lock hash
+
+
+def data_version(hashes: Mapping[str, str]) -> str:
+    """One short fingerprint of all the data a run saw (its file, DATA_VERSIONS, has each hash)."""
+    return hashlib.sha256(json.dumps(dict(sorted(hashes.items()))).encode()).hexdigest()[:12] if hashes else ""
+
+
 def run_tags(root: Path) -> dict[str, str]:
-    """Tags that tie a run to its code, its DVC experiment and its data."""
+    """Tags that tie a run to its code, its DVC experiment and its data (one fingerprint; the
+    hashes themselves are the DATA_VERSIONS artifact, not 27 tags crowding the run page)."""
     tags = {"git_commit": git_commit(root) or "unknown",
             "dvc_exp_name": os.environ.get("DVC_EXP_NAME", ""),
             "dvc_exp_baseline_rev": os.environ.get("DVC_EXP_BASELINE_REV", ""),
-            "dvc_stage": os.environ.get("DVC_STAGE", "")}
-    tags.update({f"data.{path}": md5 for path, md5 in data_hashes(root).items()})
+            "dvc_stage": os.environ.get("DVC_STAGE", ""),
+            "data_version": data_version(data_hashes(root))}
     return {key: value for key, value in tags.items() if value}
+
+
+def run_name(params: Params) -> str:
+    """A name that tells runs apart in the UI: model kind, target, and the DVC experiment if any."""
+    experiment = os.environ.get("DVC_EXP_NAME")
+    return f"{params.model.name} · {params.target.id}" + (f" · {experiment}" if experiment else "")
+
+
+# A model-training experiment: MLflow 3's UI then opens on its runs, not on the GenAI overview.
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def configure(params: Params, root: Path) -> str:
@@ -108,23 +128,53 @@ def configure(params: Params, root: Path) -> str:
     uri = tracking_uri(params, root)
     mlflow.set_tracking_uri(uri)
     name = experiment_name(params)
-    experiment = mlflow.MlflowClient(tracking_uri=uri).get_experiment_by_name(name)
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    experiment = client.get_experiment_by_name(name)
     if experiment is None and uri.startswith("sqlite:///"):
         artifacts = Path(uri.removeprefix("sqlite:///")).parent / "mlruns"
-        mlflow.create_experiment(name, artifact_location=artifacts.as_uri())
-    return mlflow.set_experiment(name).experiment_id
+        mlflow.create_experiment(name, artifact_location=artifacts.as_uri(), tags=EXPERIMENT_TAGS)
+    experiment = mlflow.set_experiment(name)
+    for key, value in EXPERIMENT_TAGS.items():
+        if experiment.tags.get(key) != value:
+            client.set_experiment_tag(experiment.experiment_id, key, value)
+    close_killed_runs(client, experiment.experiment_id)
+    return experiment.experiment_id
+
+
+# Which process has a run open: a stage killed outright (SIGKILL, a power cut) cannot end its run,
+# so the next stage to start marks such runs KILLED instead of leaving them RUNNING for ever.
+PROCESS_TAGS = ("pipeline.host", "pipeline.pid")
+
+
+def process_tags() -> dict[str, str]:
+    return dict(zip(PROCESS_TAGS, (socket.gethostname(), str(os.getpid()))))
+
+
+def close_killed_runs(client: Any, experiment_id: str) -> list[str]:
+    """End as KILLED the RUNNING runs whose process, on this host, is gone; returns their ids."""
+    from pipeline.files import process_alive
+
+    closed = []
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        host, pid = (run.data.tags.get(tag) for tag in PROCESS_TAGS)
+        if host == socket.gethostname() and pid and pid.isdigit() and not process_alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    return closed
 
 
 @contextlib.contextmanager
-def start_run(params: Params, root: Path, run_name: str, run_id: str | None = None) -> Iterator[Any]:
+def start_run(params: Params, root: Path, name: str, run_id: str | None = None) -> Iterator[Any]:
     """A tagged MLflow run holding the flattened config; resumes `run_id` when given."""
     import mlflow
 
     configure(params, root)
-    with mlflow.start_run(run_id=run_id, run_name=None if run_id else run_name) as run:
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else name) as run:
         if run_id is None:
             mlflow.log_params(flatten(params.model_dump(mode="json")))
-        mlflow.set_tags(run_tags(root))
+        mlflow.set_tags({**run_tags(root), **process_tags()})
+        if hashes := data_hashes(root):
+            mlflow.log_dict(hashes, DATA_VERSIONS)
         yield run
 
 
@@ -141,36 +191,74 @@ def folder_fingerprint(folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def pipeline_run(params: Params, root: Path, candidate: Path, *, new: bool = False) -> Iterator[Any]:
+def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
     """The one MLflow run of the pipeline run that produced `candidate` (the trained model folder).
 
-    Train opens it (`new`); evaluate and export resume it when the handoff file names this very
-    candidate. Otherwise (DVC restored train's output from its run cache, so train did not run;
-    or the store was reset) they open a fresh run for it, so a run never mixes two models.
-    Whoever opens a run also logs the labeling report's figures and file into it.
+    The handoff file names the run of the last candidate and the parameters it ran with; a stage
+    resumes that run when both are the same (train refitting the same model after a code change
+    that did not change it, evaluate and export after train). Otherwise (a new model; other
+    parameters, as in a sweep over evaluation settings; DVC restored train's output from its run
+    cache; the store was reset) it opens a fresh run, so a run never mixes two models or two
+    configurations. Whoever opens a run also logs the labeling report's figures and file into it.
     """
     import mlflow
 
     handoff = root / params.paths.reports / RUN_HANDOFF
-    fingerprint = folder_fingerprint(candidate)
-    run_id = None
-    if not new and handoff.is_file():
-        recorded = json.loads(handoff.read_text(encoding="utf-8"))
-        if recorded.get("candidate") == fingerprint:
-            run_id = recorded.get("run_id")
+    recorded = json.loads(handoff.read_text(encoding="utf-8")) if handoff.is_file() else {}
+    current = {"candidate": folder_fingerprint(candidate), "params": params_digest(params)}
+    run_id = recorded.get("run_id") if all(recorded.get(key) == value for key, value in current.items()) else None
     configure(params, root)
     if run_id is not None:
         try:
             mlflow.MlflowClient().get_run(run_id)
         except mlflow.exceptions.MlflowException:
             run_id = None
-    with start_run(params, root, run_name=params.model.name, run_id=run_id) as run:
+    with start_run(params, root, name=run_name(params), run_id=run_id) as run:
         if run_id is None:
             log_labeling_report(root / params.paths.reports / "labeling.json")
+            log_evaluation(root / params.paths.reports, current["candidate"])
             from pipeline.files import write_json
 
-            write_json(handoff, {"run_id": run.info.run_id, "candidate": fingerprint})
+            write_json(handoff, {"run_id": run.info.run_id, **current})
         yield run
+
+
+def params_digest(params: Params) -> str:
+    return hashlib.sha256(json.dumps(params.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+DATASET_COLUMNS = ("id", "article_id", "speaker", "text", "label", "label_source", "confidence")
+
+
+def log_split(rows: Mapping[str, list[dict[str, Any]]], source: Path, name: str) -> None:
+    """The split as MLflow datasets (the runs table's Dataset column): one input per side, with its
+    context (train / test), its rows' key columns and a digest that tells two splits apart."""
+    import mlflow
+    import pandas as pd
+
+    for context, side in rows.items():
+        if side:
+            frame = pd.DataFrame([{column: row.get(column) for column in DATASET_COLUMNS} for row in side])
+            dataset = mlflow.data.from_pandas(frame, source=str(source), targets="label", name=f"{name}-{context}")
+            mlflow.log_input(dataset, context=context)
+
+
+def log_evaluation(reports: Path, candidate: str) -> None:
+    """The evaluation of this very candidate, when reports/metrics.json holds it: DVC skips evaluate
+    when its inputs are unchanged (a fresh clone retrains the same model, its metrics committed), and
+    the new run must still show what the model scores."""
+    import mlflow
+
+    from pipeline.evaluate import EVALUATION_FILES, numeric_metrics
+
+    path = reports / "metrics.json"
+    metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if metrics.get("candidate") != candidate:
+        return
+    mlflow.log_metrics(numeric_metrics(metrics))
+    for name in EVALUATION_FILES:
+        if (reports / name).is_file():
+            mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
 
 
 def log_labeling_report(report_path: Path) -> None:

@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
 
     params = load_params()
     root = project_root()
-    rows, summary = read_split(root / params.paths.processed / "split")
+    split_folder = root / params.paths.processed / "split"
+    rows, summary = read_split(split_folder)
     train = model_examples(rows["train"], params)
     model = build_model(params.model, params.seed)
     started = time.perf_counter()
@@ -42,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     candidate = root / params.paths.models / "candidate"
     with atomic_dir(candidate) as folder:
         model.save(folder)
-    with tracking.pipeline_run(params, root, candidate, new=True) as run:
+    with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
+        tracking.log_split(rows, split_folder.relative_to(root), name=params.target.id)
     print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0

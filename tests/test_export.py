@@ -12,7 +12,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, SEED_ARTICLE
 from pipeline.config import ModelConfig, load_params
 from pipeline.errors import PipelineError
 from pipeline.export import (CANDIDATE, CHAMPION, Evaluation, choose_alias, input_example, model_files, register,
@@ -40,6 +40,8 @@ def test_alias_moves_only_for_a_better_score_on_the_same_evaluation():
     other = choose_alias(Evaluation(0.9, "holdout", "xyz"), "3", Evaluation(0.5, **same))
     assert other.alias == CANDIDATE and "not comparable with champion v3" in other.reason
     assert choose_alias(Evaluation(0.1, **same), "2", None).alias == CHAMPION
+    unevaluated = choose_alias(Evaluation(None, "none", "abc"), None, None)
+    assert unevaluated.alias == CANDIDATE and "no gold labels" in unevaluated.reason
 
 
 @pytest.mark.parametrize("rows, message", [
@@ -172,8 +174,8 @@ def test_predict_text_and_jsonl(exported, tmp_path, capsys, monkeypatch):
     rows = predict_lines(capsys, ["--jsonl", str(batch), "--model", str(folder / "stance")])
     assert [row["label"] for row in rows] == [label for _, label in EXAMPLES]
     speakers = predict_lines(capsys, ["--jsonl", str(batch), "--by-speaker", "--model", str(folder / "stance")])
-    assert {row["speaker"]: row["label"] for row in speakers}["Anatoly Bibilov"] == "support"
-    assert [row["n_quotes"] for row in speakers if row["speaker"] == "Anatoly Bibilov"] == [2]
+    corpus = {row["speaker"]: row for row in speakers if row["scope"] == "corpus"}
+    assert corpus["Anatoly Bibilov"]["stance"] == "support" and corpus["Anatoly Bibilov"]["quotes"] == 2
 
 
 @pytest.mark.parametrize("content, message", [
@@ -205,23 +207,6 @@ def test_predict_with_a_missing_model_or_target_says_so(tmp_path, capsys, monkey
     assert load_target("south_ossetia_referendum").id == "south_ossetia_referendum"
 
 
-def test_by_speaker_groups_quotes_and_follows_the_shared_rule():
-    from pipeline.predict import by_speaker
-
-    def quote(label, speaker, score=0.8):
-        rest = (1 - score) / 2
-        return {"article_id": "a", "speaker": speaker, "speaker_role": "minister" if speaker == "B" else None,
-                "quote": label, "label": label,
-                "scores": {other: (score if other == label else rest) for other in ("support", "oppose", "neutral")}}
-
-    grouped = by_speaker([quote("oppose", "B"), quote("neutral", "A"), quote("oppose", "B", 0.6),
-                          quote("neutral", "A"), quote("support", "A", 0.9), quote("neutral", "C")])
-    assert [(row["speaker"], row["label"], row["n_quotes"]) for row in grouped] == [
-        ("B", "oppose", 2), ("A", "support", 3), ("C", "neutral", 1)]
-    assert grouped[0]["speaker_role"] == "minister" and grouped[0]["scores"]["oppose"] == pytest.approx(0.7)
-    assert grouped[1]["labels"] == {"neutral": 2, "support": 1}
-
-
 @pytest.mark.parametrize("pairs, expected", [
     ([("support", 0.9), ("neutral", 0.9)], "support"),                    # a side beats as much neutral
     ([("support", 0.6), ("neutral", 0.9), ("neutral", 0.9)], "neutral"),  # 0.6 < 0.5 * 1.8
@@ -235,3 +220,50 @@ def test_speaker_stance_weighs_confidence_and_discounts_neutral(pairs, expected)
 
     stance = speaker_stance(pairs)
     assert stance.label == expected and stance.quotes == len(pairs)
+
+
+def test_predict_article_takes_files_folders_and_globs_and_loads_the_model_once(exported, tmp_path, capsys,
+                                                                                monkeypatch):
+    import pipeline.predict as predict
+
+    corpus = tmp_path / "articles"
+    (corpus / "more").mkdir(parents=True)
+    text = SEED_ARTICLE.read_text(encoding="utf-8")
+    (corpus / "one.txt").write_text(text, encoding="utf-8")
+    (corpus / "more" / "two.txt").write_text(text + "\n\nA second copy.", encoding="utf-8")
+    (corpus / "more" / "copy.txt").write_text(text, encoding="utf-8")  # the same text: dropped as a duplicate
+    (tmp_path / "three.txt").write_text(text + "\n\nA third copy.", encoding="utf-8")
+    loads = []
+    real_load = predict.load_stance_model
+    monkeypatch.setattr(predict, "load_stance_model", lambda uri: loads.append(uri) or real_load(uri))
+    monkeypatch.chdir(tmp_path)
+    rows = predict_lines(capsys, ["--article", str(corpus), str(tmp_path / "thr*.txt"),
+                                  "--model", str(exported[0] / "stance")])
+    assert len(loads) == 1
+    assert list(dict.fromkeys(row["article_id"] for row in rows)) == ["copy", "two", "three"]  # sorted per folder
+    assert set(rows[0]) == {"article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores"}
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("empty", r"empty \[--article\]: no article files \(.txt, .md, .html, .jsonl\) in this folder"),
+    ("nothing*.txt", r"nothing\*\.txt \[--article\]: no such file, folder or glob match"),
+])
+def test_predict_article_on_nothing_is_one_clear_error(tmp_path, spec, message):
+    from pipeline.predict import article_paths
+
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.csv").write_text("not an article")
+    with pytest.raises(PipelineError, match=message):
+        article_paths([str(tmp_path / spec)], ["txt", "md", "html", "jsonl"])
+
+
+def test_a_model_for_another_target_is_refused_unless_it_reads_the_target(exported):
+    from pipeline.predict import check_model_target, load_stance_model
+
+    model = load_stance_model(str(exported[0] / "stance"))
+    own = exported[1].target
+    check_model_target(model, own, field="--target")
+    other = own.model_copy(update={"id": "atlantis_2030"})
+    with pytest.raises(PipelineError, match=r"trained for target 'south_ossetia_referendum' and it does not read "
+                                            r"the target; it cannot judge stance toward 'atlantis_2030'"):
+        check_model_target(model, other, field="--target")

@@ -156,3 +156,21 @@ def test_cross_validated_metrics_are_identical_on_rerun(tmp_path):
     assert (project / "reports/metrics.json").read_text() == first
     assert (project / "data/processed/split/split.json").read_text() == split_first
     assert json.loads(first)["protocol"] == "cross_validation"
+
+
+def test_without_gold_everything_trains_on_weak_labels_and_nothing_is_evaluated(tmp_path):
+    from pipeline.evaluate import NOT_EVALUATED, unevaluated_metrics
+    from pipeline.split import read_split, summarise, write_split
+
+    weak = [quote.model_copy(update={"label_source": "weak", "confidence": 0.6}) for quote in labelled_quotes()]
+    plan = plan_split(weak, SplitConfig(), seed=0)
+    assert (plan.protocol, len(plan.train), plan.test) == ("none", len(weak), [])
+    write_split(plan, tmp_path / "split")
+    rows, summary = read_split(tmp_path / "split")
+    assert len(rows["train"]) == len(weak) and rows["test"] == []
+    labeling = {"label_model": {"no_votes": 3, "mean_confidence": 0.6},
+                "functions": {"cue_oppose": {"coverage": 0.25}}}
+    metrics = unevaluated_metrics(summarise(plan), labeling, "tfidf_logreg")
+    assert metrics["macro_f1"] is None and metrics["protocol"] == "none" and metrics["note"] == NOT_EVALUATED
+    assert metrics["weak_labels"]["coverage"] == {"cue_oppose": 0.25}
+    assert sum(metrics["weak_labels"]["labels"].values()) == len(weak)

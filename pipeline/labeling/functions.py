@@ -180,18 +180,24 @@ def speaker_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction
     return per_quote("speaker_prior", vote)
 
 
-def speaker_description(quote: Quote) -> str:
-    """Who the article says the speaker is: name, mention and role ("spokeswoman for the Yes campaign")."""
-    return " ; ".join(part for part in (quote.speaker, quote.speaker_mention, quote.speaker_role) if part)
+def description(speaker: str | None, *descriptions: str | None) -> str:
+    """Who the article says a speaker is, as one string: name, mention, role ("spokeswoman for the Yes campaign")."""
+    return " ; ".join(part for part in (speaker, *descriptions) if part)
 
 
 def speaker_affiliations(target: TargetConfig, quote: Quote) -> list[Affiliation]:
-    """The camps a speaker belongs to: the actor's own, else those named in speaker, mention and role."""
+    """The camps a quote's speaker belongs to (see `camps_of`)."""
+    return camps_of(target, quote.speaker, quote.speaker_mention, quote.speaker_role)
+
+
+def camps_of(target: TargetConfig, speaker: str | None, *descriptions: str | None) -> list[Affiliation]:
+    """The camps a speaker belongs to: the actor's own, else those named in the speaker's name and
+    descriptions (mention, role)."""
     by_name = {affiliation.name: affiliation for affiliation in target.affiliations}
-    actor = find_actor(target, quote.speaker)
+    actor = find_actor(target, speaker)
     if actor and actor.affiliation:
         return [by_name[actor.affiliation]]
-    described = speaker_description(quote)
+    described = description(speaker, *descriptions)
     return [affiliation for affiliation in target.affiliations
             if mentions(described, [affiliation.name, *affiliation.aliases])]
 
@@ -226,7 +232,7 @@ def affiliation_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunc
 
     def vote(quote: Quote) -> Vote:
         stances = {affiliation.stance for affiliation in speaker_affiliations(target, quote)} - {None}
-        described = speaker_description(quote)
+        described = description(quote.speaker, quote.speaker_mention, quote.speaker_role)
         stances |= side_camps(described, target, cfg.stance_words.camp_nouns)
         if not stances and mentions(described, cfg.neutral_roles):
             stances = {"neutral"}

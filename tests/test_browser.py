@@ -1,0 +1,106 @@
+"""What people look at, looked at in headless Chromium: the stance report and the MLflow UI."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import mlflow
+import pytest
+
+from browser import rendered_dom
+from conftest import VENV_BIN, project_copy, run, run_pipeline
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_stance_report_renders_one_row_per_speaker(pipeline_project):
+    with (pipeline_project / "reports" / "speakers.csv").open(encoding="utf-8") as handle:
+        corpus = [row["speaker"] for row in csv.DictReader(handle) if row["scope"] == "corpus"]
+    dom = rendered_dom((pipeline_project / "reports" / "stance_report.html").as_uri(), wait_ms=2000)
+    rows = re.findall(r'<tr class="speaker"><td>(.*?)</td>', dom)
+    assert rows == corpus and len(rows) >= 5
+    assert "Anatoly Bibilov" in rows and dom.count("<svg") >= 2  # the speaker chart and the camp chart
+
+
+def page_text(dom: str) -> str:
+    """The visible text of a DOM, each element's text between bars: `|macro_f1|0.87|`."""
+    text = re.sub(r"<[^>]+>", "|", re.sub(r"<(style|script)\b.*?</\1>", "", dom, flags=re.S))
+    return re.sub(r"\|+", "|", text.replace("&nbsp;", " "))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> Path:
+    """The seed pipeline run twice, with the default model and with tfidf_svm."""
+    project = project_copy(tmp_path_factory.mktemp("ui") / "project")
+    run_pipeline(project)
+    run([str(VENV_BIN / "dvc"), "exp", "run", "-S", "model=tfidf_svm"], project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def ui(two_runs):
+    """`make ui` on a free port, stopped (with its workers) after the module."""
+    port = free_port()
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    server = subprocess.Popen(["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"VENV={VENV_BIN.parent}"],
+                              cwd=two_runs, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # a hang guard: the UI's workers import MLflow, slow on a busy CPU
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("make ui did not answer within 5 minutes")
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # uvicorn's workers, if the parent left them
+        server.wait(timeout=10)
+
+
+def test_the_mlflow_ui_opens_on_the_training_runs_with_their_scores_and_plots(two_runs, ui):
+    client = mlflow.MlflowClient(f"sqlite:///{two_runs / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("stance-south_ossetia_referendum")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 2 and {r.data.params["model.name"] for r in runs} == {"tfidf_logreg", "tfidf_svm"}
+
+    listing = rendered_dom(f"{ui}/#/experiments/{experiment.experiment_id}/runs")
+    assert "Training runs" in listing  # a model-training experiment, not the GenAI overview
+    for stored in runs:
+        assert stored.info.run_name in listing.replace("&nbsp;", " ")
+        assert f"{stored.info.run_name.split(' · ')[1]}-train" in listing  # the Dataset column
+
+    for stored in runs:  # each run's page shows its macro-F1
+        page = page_text(rendered_dom(f"{ui}/#/experiments/{experiment.experiment_id}/runs/{stored.info.run_id}",
+                                      height=3000))
+        shown = re.search(r"\|macro_f1\|([0-9.]+)\|", page)
+        assert shown and float(shown.group(1)) == pytest.approx(stored.data.metrics["macro_f1"], abs=1e-3)
+
+    plot = rendered_dom(f"{ui}/#/experiments/{experiment.experiment_id}/runs/{runs[0].info.run_id}"
+                        "/artifacts/evaluation/confusion.png")
+    assert re.search(r'<img[^>]*alt="evaluation/confusion.png"', plot)
