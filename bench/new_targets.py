@@ -1,24 +1,31 @@
 """Speaker stance on referendums the rules were not written for: the development sets of ../shared/corpus_dev.
 
-Each set (a folder with articles/, gold.json and target_notes.md) is run through the new-target workflow
-in two configs: `camps` (conf/target/<set>.yaml: camps as organisations, no people) and `bare`
-(conf/target/<set>_bare.yaml: description, sides, terms and examples only). The workflow's product is a
-stance per speaker; it is scored against gold.json's speakers, each matched to the predicted speakers of
-its article whose lower-cased name contains one of its `match` fragments (their quotes are pooled; a
-gold speaker with no match counts as wrong). Figures: accuracy and macro-F1 with bootstrap 95% intervals,
-over all speakers and without the borderline ones.
+Each set (a folder with articles/, gold.json and target_notes.md) is run in two configs: `camps`
+(conf/target/<set>.yaml: camps as organisations, no people) and `bare` (conf/target/<set>_bare.yaml:
+description, sides, terms and examples only). The product is a stance per speaker, the rows of the predict
+stage's reports/speakers.csv; each gold speaker of gold.json is matched to the predicted speakers of its
+article whose lower-cased name contains one of its `match` fragments (their weights are pooled; a gold
+speaker with no match counts as wrong). Figures: macro-F1 and accuracy with bootstrap 95% intervals, over
+all speakers and without the borderline ones.
 
-Rows are configuration steps, today's engine first (main before issue 24: its conf/labeling/weak.yaml,
-read from git at BASELINE), then each part added on top, so each part's gain shows. Two attributions:
-`extracted` (the real workflow: quotes and speakers as the extractor finds them) and, as a diagnostic,
-`gold` (gold quotes given to gold speakers), which separates stance errors from extraction errors.
+Rows are configuration steps: today's engine first (main before issue 24: its conf/labeling/weak.yaml read
+from git at BASELINE, targets without sides), then each part of PARTS added on top, so each part's gain shows.
 
-The workflow runs in-process (ingest -> extract -> weak labels -> pipeline/speakers.py per speaker);
-scoring only reads the speaker rows it returns, the columns of the predict stage's speakers.csv.
+Runners, one table each:
+- `workflow`: the new-target workflow as a user runs it, `dvc exp run -S target=ID -S corpus.path=DIR` in a
+  copy of the project (the step's configuration written into the copy's conf/), scored on the
+  reports/speakers.csv it writes: quotes extracted, weak-labelled, a classifier trained on the weak labels
+  and every quote predicted by it;
+- `weak labels` (diagnostic, in-process): the weak labels themselves, aggregated per speaker by
+  pipeline/speakers.py, with extracted attribution and with gold attribution (gold quotes given to gold
+  speakers), which separates stance errors from extraction errors.
+A last table checks the neutral discount of pipeline/speakers.py: chosen on ../shared/corpus and the seed,
+the development sets shown beside it.
 
-    .venv/bin/python bench/new_targets.py                     # both sets, every step
+    .venv/bin/python bench/new_targets.py                     # both sets, every step, both runners
+    .venv/bin/python bench/new_targets.py --runners weak      # the in-process diagnostic only (minutes)
     .venv/bin/python bench/new_targets.py --sets chile_constitution_2022 --steps 0 -1 --speakers
-    .venv/bin/python bench/new_targets.py --quick             # smoke: one set, first and last step, 3 articles
+    .venv/bin/python bench/new_targets.py --quick             # smoke: one set, 3 articles, 2 steps, weak labels
 """
 from __future__ import annotations
 
@@ -29,9 +36,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -49,13 +58,15 @@ from pipeline.extraction import load_nlp  # noqa: E402
 from pipeline.ingest import ingest_files  # noqa: E402
 from pipeline.label import weak_label  # noqa: E402
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, normalise_text  # noqa: E402
-from pipeline.speakers import NEUTRAL_WEIGHT, speaker_stance  # noqa: E402
+from pipeline.speakers import NEUTRAL_WEIGHT, speaker_key, speaker_rows, speaker_stance  # noqa: E402
 
 DEV = ROOT.parent / "shared" / "corpus_dev"
 BASELINE = "54281eb"   # main before issue 24: "today's engine"
 CONFIGS = {"camps": "{set}", "bare": "{set}_bare"}
 MISSING = "missing"    # a gold speaker the workflow gave no quote to: wrong whatever the gold stance
 BOOTSTRAP_SAMPLES = 1000
+DISCOUNTS = (0.25, 0.5, 0.75, 1.0, 1.5)
+SEED_TARGET = "south_ossetia_referendum"
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,10 @@ class Gold:
     speakers: list[GoldSpeaker]
     quotes: list[GoldQuote]
 
+    def of_articles(self, article_ids: set[str]) -> "Gold":
+        return Gold([s for s in self.speakers if s.article_id in article_ids],
+                    [q for q in self.quotes if q.article_id in article_ids])
+
 
 def read_gold(folder: Path) -> Gold:
     """gold.json's speakers and quotes, keyed by the article id ingest gives the file (its stem)."""
@@ -94,21 +109,11 @@ def read_gold(folder: Path) -> Gold:
     return Gold(speakers, quotes)
 
 
-@dataclass(frozen=True)
-class SpeakerRow:
-    """One speaker's stance, as a row of the predict stage's speakers.csv (scope article or corpus)."""
-
-    scope: str
-    article_id: str | None
-    speaker: str
-    stance: Label
-    quotes: int
-    weights: dict[str, float]
-
+# --- configuration steps ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Part:
-    """One part of issue 24 as a change to today's configuration (`labeling` and `target` dicts, composed)."""
+    """One part of issue 24, as what it changes in today's configuration."""
 
     name: str
     step: str                           # the row's name
@@ -125,20 +130,27 @@ PARTS: tuple[Part, ...] = (
                                         "hedges and conditions (pipeline/labeling/grammar.py)", ("stance_grammar",)),
     Part("lexicon", "+ plain-stance lexicon", "general cues of plain stance language ('in favour of', 'vote against', "
                                               "'goes too far') and of polling and procedure"),
-    Part("pooled", "+ pooled across articles", "each speaker's stance from their quotes in every article"),
+    Part("pooled", "+ pooled across articles", "each speaker's stance from their quotes in every article (the "
+                                               "corpus rows of speakers.csv)"),
 )
 
 
 @dataclass(frozen=True)
 class Step:
-    """A configuration of the workflow: today's engine plus the first `parts` of PARTS."""
+    """A configuration: today's engine plus some parts of PARTS."""
 
     name: str
     parts: frozenset[str]
 
     @property
     def scope(self) -> str:
+        """Which rows of speakers.csv answer for a speaker in an article."""
         return "corpus" if "pooled" in self.parts else "article"
+
+    @property
+    def configuration(self) -> frozenset[str]:
+        """The parts that change the labeling (pooling changes only which rows are read)."""
+        return self.parts - {"pooled"}
 
 
 STEPS: tuple[Step, ...] = (Step("today's engine", frozenset()),
@@ -172,11 +184,13 @@ def step_config(composed: dict, parts: frozenset[str]) -> dict:
     return {**composed, "labeling": labeling, "target": target}
 
 
-def target_params(target_id: str, step: Step) -> Params:
+def step_params(target_id: str, step: Step) -> Params:
     """The project's configuration with this target, at this step."""
-    composed = step_config(compose(ROOT / "conf", [f"target={target_id}"]), step.parts)
+    composed = step_config(compose(ROOT / "conf", [f"target={target_id}"]), step.configuration)
     return validate_params(composed, source=f"conf/ (target={target_id}, step {step.name!r})")
 
+
+# --- runners: quotes -> speakers.csv rows ---------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
 def extracted_quotes(articles_dir: Path, spacy_model: str) -> tuple[Quote, ...]:
@@ -187,54 +201,91 @@ def extracted_quotes(articles_dir: Path, spacy_model: str) -> tuple[Quote, ...]:
 
 
 def gold_attributed(quotes: Sequence[Quote], gold: Gold) -> list[Quote]:
-    """Gold quotes given to gold speakers: each gold fragment takes the extracted quote that contains it
-    (its text, sentence, cue and role), else stands as a quote of its own; only its speaker changes."""
+    """Gold quotes given to gold speakers. A gold fragment inside an extracted quote takes that quote (its
+    text, sentence, cue); otherwise it stands alone in the sentence that holds it. Its role is what the
+    extractor found for a speaker of the same name in the article, if anything."""
+    roles = {(q.article_id, speaker_key(q.speaker)): q.speaker_role for q in quotes if q.speaker and q.speaker_role}
     attributed = []
-    for quote in gold.quotes:
-        if quote.speaker == "unknown":
+    for gold_quote in gold.quotes:
+        if gold_quote.speaker == "unknown":
             continue
-        fragment = normalise_text(quote.text)
-        found = next((q for q in quotes if q.article_id == quote.article_id and fragment in normalise_text(q.text)),
-                     None)
+        fragment = normalise_text(gold_quote.text)
+        article = [q for q in quotes if q.article_id == gold_quote.article_id]
+        found = next((q for q in article if fragment in normalise_text(q.text)), None)
+        role = roles.get((gold_quote.article_id, speaker_key(gold_quote.speaker)))
+        update = {"id": f"gold-{len(attributed)}", "speaker": gold_quote.speaker,
+                  "speaker_mention": gold_quote.speaker, "speaker_role": role}
         if found is None:
-            found = next((q for q in quotes if q.article_id == quote.article_id
-                          and fragment in normalise_text(q.sentence)), None)
-        if found is None:
-            attributed.append(Quote(id=f"gold-{len(attributed)}", article_id=quote.article_id, text=quote.text,
-                                    kind="direct", cue=None, speaker=quote.speaker, speaker_mention=quote.speaker,
-                                    speaker_role=None, start=0, end=len(quote.text), sentence=quote.text))
-        else:
-            attributed.append(found.model_copy(update={"id": f"gold-{len(attributed)}", "speaker": quote.speaker,
-                                                       "speaker_mention": quote.speaker}))
+            sentence = next((q.sentence for q in article if fragment in normalise_text(q.sentence)), gold_quote.text)
+            found = Quote(id="", article_id=gold_quote.article_id, text=gold_quote.text, kind="indirect", cue=None,
+                          speaker=None, speaker_mention=None, speaker_role=None, start=0, end=len(gold_quote.text),
+                          sentence=sentence)
+        attributed.append(found.model_copy(update=update))
     return attributed
 
 
-def speaker_rows(labelled: Sequence[LabelledQuote], neutral_weight: float = NEUTRAL_WEIGHT) -> list[SpeakerRow]:
-    """Each speaker's stance per article and across the corpus (pipeline/speakers.py's rule)."""
-    groups: dict[tuple[str, str | None, str], list[tuple[Label, float]]] = {}
-    for quote in labelled:
-        if quote.speaker:
-            groups.setdefault(("article", quote.article_id, quote.speaker), []).append((quote.label, quote.confidence))
-            groups.setdefault(("corpus", None, quote.speaker), []).append((quote.label, quote.confidence))
-    rows = []
-    for (scope, article_id, speaker), pairs in groups.items():
-        stance = speaker_stance(pairs, neutral_weight)
-        rows.append(SpeakerRow(scope, article_id, speaker, stance.label, stance.quotes, stance.weights))
-    return rows
+def weak_prediction_rows(labelled: Sequence[LabelledQuote]) -> list[dict[str, Any]]:
+    """Weak-labelled quotes as the predict stage's prediction rows (the label's confidence as its score)."""
+    return [{"article_id": q.article_id, "id": q.id, "speaker": q.speaker, "speaker_role": q.speaker_role,
+             "text": q.text, "kind": q.kind, "label": q.label, "scores": {q.label: q.confidence}} for q in labelled]
 
 
-def predicted_stance(gold: GoldSpeaker, rows: Sequence[SpeakerRow], neutral_weight: float,
+def weak_label_rows(quotes: Sequence[Quote], params: Params) -> list[dict[str, Any]]:
+    """The diagnostic runner: weak labels, then speakers.csv's rows by pipeline/speakers.py."""
+    labelled = weak_label(quotes, params.target, params.labeling)[0]
+    return speaker_rows(weak_prediction_rows(labelled), params.target)
+
+
+class Workflow:
+    """The new-target workflow in a copy of the project (made once): each run writes the step's labeling and
+    target configuration into the copy's conf/, runs `dvc exp run -S target=ID -S corpus.path=DIR` and
+    returns the rows of reports/speakers.csv."""
+
+    def __init__(self, scratch: Path):
+        import scale
+
+        self.project = scale.project_copy(scratch / "project")
+        (self.project / ".venv").symlink_to(Path(sys.executable).resolve().parents[1])
+        for key, value in (("user.name", "bench"), ("user.email", "bench@localhost")):
+            subprocess.run(["git", "config", key, value], cwd=self.project, check=True)
+        self.env = {key: value for key, value in os.environ.items() if key not in ("DVC_ROOT", "MLFLOW_TRACKING_URI")}
+
+    def rows(self, params: Params, articles: Path) -> list[dict[str, Any]]:
+        dumped = params.model_dump(mode="json")
+        for path, data in ((f"conf/labeling/{self.labeling_name()}.yaml", dumped["labeling"]),
+                           (f"conf/target/{params.target.id}.yaml", dumped["target"])):
+            (self.project / path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        command = [".venv/bin/dvc", "exp", "run", "-S", f"target={params.target.id}", "-S", f"corpus.path={articles}"]
+        done = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        with (self.project / "reports" / "speakers.csv").open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def labeling_name(self) -> str:
+        """The labeling group's default in the copy's conf/config.yaml (`weak`)."""
+        defaults = yaml.safe_load((self.project / "conf" / "config.yaml").read_text(encoding="utf-8"))["defaults"]
+        return next(item["labeling"] for item in defaults if isinstance(item, dict) and "labeling" in item)
+
+
+# --- scoring: speakers.csv rows against gold.json -------------------------------------------------------------
+
+def weights(row: dict[str, Any]) -> dict[str, float]:
+    return {label: float(row[f"weight_{label}"]) for label in LABELS}
+
+
+def predicted_stance(gold: GoldSpeaker, rows: Sequence[dict[str, Any]], neutral_weight: float = NEUTRAL_WEIGHT,
                      scope: str = "article") -> str:
-    """The stance of the predicted speakers of the gold speaker's article that match one of its fragments:
-    their rows of that article, or (scope corpus) their rows across the corpus."""
-    matched = [row for row in rows if row.scope == "article" and row.article_id == gold.article_id
-               and any(fragment in row.speaker.lower() for fragment in gold.match)]
+    """The stance of the predicted speakers of the gold speaker's article whose name holds one of its
+    fragments: their rows of that article, or (scope corpus) their rows across the corpus; weights pooled."""
+    matched = [row for row in rows if row["scope"] == "article" and row["article_id"] == gold.article_id
+               and any(fragment in row["speaker"].lower() for fragment in gold.match)]
     if not matched:
         return MISSING
     if scope == "corpus":
-        names = {row.speaker for row in matched}
-        matched = [row for row in rows if row.scope == "corpus" and row.speaker in names]
-    pairs = [(label, row.weights[label]) for row in matched for label in LABELS]
+        names = {speaker_key(row["speaker"]) for row in matched}
+        matched = [row for row in rows if row["scope"] == "corpus" and speaker_key(row["speaker"]) in names]
+    pairs = [(label, weight) for row in matched for label, weight in weights(row).items()]
     return speaker_stance(pairs, neutral_weight).label
 
 
@@ -243,15 +294,14 @@ def accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float:
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
-    """Mean F1 over the labels that occur in gold or prediction (as classification_metrics), in numpy:
-    sklearn's per-call overhead made the bootstrap the slowest part of the bench."""
+    """Mean F1 over the labels that occur in gold or prediction (as pipeline.evaluate's classification_metrics),
+    in numpy: sklearn's per-call overhead made the bootstrap the slowest part of the bench."""
     gold, predicted = np.asarray(gold), np.asarray(predicted)
     scores = []
     for label in LABELS:
         in_gold, in_predicted = gold == label, predicted == label
         if in_gold.any() or in_predicted.any():
-            both = np.sum(in_gold & in_predicted)
-            scores.append(2 * both / (in_gold.sum() + in_predicted.sum()))
+            scores.append(2 * np.sum(in_gold & in_predicted) / (in_gold.sum() + in_predicted.sum()))
     return float(np.mean(scores)) if scores else 0.0
 
 
@@ -274,7 +324,7 @@ def score(gold: Sequence[str], predicted: Sequence[str], seed: int = 0) -> Score
 
 @dataclass
 class Result:
-    """One (set, attribution, step, config) run: the gold speakers and what the workflow said of them."""
+    """The gold speakers and what one run said of them, scored over all and over the clear (not borderline)."""
 
     speakers: list[GoldSpeaker]
     predicted: list[str]
@@ -288,54 +338,17 @@ class Result:
 
 @dataclass(frozen=True)
 class Run:
-    """One (set, config, step, attribution): the gold speakers and the weak-labelled quotes, scored under
-    any neutral discount."""
+    """One run's speakers.csv rows, scored against the gold speakers under any neutral discount."""
 
     speakers: list[GoldSpeaker]
-    labelled: list[LabelledQuote]
+    rows: list[dict[str, Any]]
     scope: str
 
     def result(self, neutral_weight: float = NEUTRAL_WEIGHT) -> Result:
-        rows = speaker_rows(self.labelled, neutral_weight)
-        return Result(self.speakers, [predicted_stance(s, rows, neutral_weight, self.scope) for s in self.speakers])
+        return Result(self.speakers, [predicted_stance(s, self.rows, neutral_weight, self.scope) for s in self.speakers])
 
 
-def run_step(folder: Path, config: str, step: Step, attribution: str, gold: Gold, quick: bool) -> Run:
-    params = target_params(CONFIGS[config].format(set=folder.name), step)
-    quotes = extracted_quotes(folder / "articles", params.extract.spacy_model)
-    if quick:
-        kept = sorted({quote.article_id for quote in quotes})[:3]
-        quotes = tuple(quote for quote in quotes if quote.article_id in kept)
-        gold = Gold([s for s in gold.speakers if s.article_id in kept], [q for q in gold.quotes if q.article_id in kept])
-    if attribution == "gold":
-        quotes = gold_attributed(quotes, gold)
-    return Run(gold.speakers, weak_label(quotes, params.target, params.labeling)[0], step.scope)
-
-
-def cell(result: Result, group: str) -> str:
-    s = result.scores[group]
-    low, high = s.macro_f1_interval
-    return f"{s.macro_f1:.2f} [{low:.2f}, {high:.2f}] · {s.accuracy:.2f}"
-
-
-def table(results: dict[tuple[str, str], Result], steps: Sequence[Step]) -> str:
-    """Rows: steps; columns: each config, all speakers and without borderline ones."""
-    header = ("| step | " + " | ".join(f"{config}: all | {config}: no borderline" for config in CONFIGS) + " |\n"
-              + "|---" * (1 + 2 * len(CONFIGS)) + "|\n")
-    lines = ["| " + step.name + " | " + " | ".join(f"{cell(results[step.name, config], 'all')} | "
-                                                  f"{cell(results[step.name, config], 'clear')}"
-                                                  for config in CONFIGS) + " |" for step in steps]
-    return header + "\n".join(lines) + "\n"
-
-
-def speaker_lines(result: Result) -> str:
-    return "\n".join(f"    {s.article_id[:2]} {s.speaker:<32} gold {s.stance:<8}{' (borderline)' if s.borderline else '':<13}"
-                     f" -> {p}{'' if p == s.stance else '   x'}" for s, p in zip(result.speakers, result.predicted))
-
-
-DISCOUNTS = (0.25, 0.5, 0.75, 1.0, 1.5)
-SEED_TARGET = "south_ossetia_referendum"
-
+# --- the neutral discount ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Reference:
@@ -386,25 +399,53 @@ def reference_speakers() -> list[Reference]:
     return references
 
 
-def discount_table(references: Sequence[Reference], runs: dict[tuple[str, str], Run], step: Step) -> str:
-    """Speaker agreement per neutral discount: on ../shared/corpus and the seed (where it is chosen), and the
-    development sets' macro-F1 at the last step (extracted attribution) as the check."""
+def discount_table(references: Sequence[Reference], checks: dict[str, Run]) -> str:
+    """Speaker agreement per neutral discount on ../shared/corpus and the seed (where it is chosen), and the
+    development sets' macro-F1 (the check, not the choice)."""
     sources = list(dict.fromkeys(reference.source for reference in references))
-    header = ("| neutral discount | " + " | ".join(sources) + " | " + " | ".join(f"{name}: {config}" for name, config in runs)
-              + " |\n" + "|---" * (1 + len(sources) + len(runs)) + "|\n")
+    header = ("| neutral discount | " + " | ".join(sources) + " | " + " | ".join(checks) + " |\n"
+              + "|---" * (1 + len(sources) + len(checks)) + "|\n")
     lines = []
     for weight in DISCOUNTS:
         agreed = [sum(1 for r in references if r.source == source and r.quotes
                       and speaker_stance(r.quotes, weight).label == r.stance) for source in sources]
         totals = [sum(1 for r in references if r.source == source) for source in sources]
-        dev = [f"{run.result(weight).scores['all'].macro_f1:.2f}" for run in runs.values()]
+        dev = [f"{run.result(weight).scores['all'].macro_f1:.2f}" for run in checks.values()]
         mark = " (pipeline/speakers.py)" if weight == NEUTRAL_WEIGHT else ""
         lines.append(f"| {weight}{mark} | " + " | ".join(f"{a}/{t}" for a, t in zip(agreed, totals)) + " | "
                      + " | ".join(dev) + " |")
-    return (f"### The neutral discount (pipeline/speakers.py NEUTRAL_WEIGHT)\n\nA side beats neutral unless neutral "
-            f"outweighs it more than 1/discount times. Chosen on ../shared/corpus and the seed (speakers agreeing with "
-            f"INDEX.md and with the seed's gold quotes); the development sets (macro-F1, step '{step.name}', extracted "
-            f"attribution) are the check, not the choice.\n\n" + header + "\n".join(lines) + "\n")
+    return ("### The neutral discount (pipeline/speakers.py NEUTRAL_WEIGHT)\n\nA side beats neutral unless neutral "
+            "outweighs it more than 1/discount times. Chosen on ../shared/corpus and the seed (speakers agreeing "
+            "with INDEX.md and with the seed's gold quotes); the development sets' macro-F1 at the last step are "
+            "the check, not the choice.\n\n" + header + "\n".join(lines) + "\n")
+
+
+# --- report ------------------------------------------------------------------------------------------------------
+
+def cell(result: Result, group: str) -> str:
+    s = result.scores[group]
+    low, high = s.macro_f1_interval
+    return f"{s.macro_f1:.2f} [{low:.2f}, {high:.2f}] · {s.accuracy:.2f}"
+
+
+def table(title: str, results: dict[tuple[str, str], Result], steps: Sequence[Step]) -> str:
+    """Rows: steps; columns: each config, all speakers and without the borderline ones."""
+    some = next(iter(results.values())).scores
+    header = (f"### {title} ({some['all'].n} speakers, {some['clear'].n} not borderline)\n\n"
+              "| step | " + " | ".join(f"{config}: all | {config}: no borderline" for config in CONFIGS) + " |\n"
+              + "|---" * (1 + 2 * len(CONFIGS)) + "|\n")
+    lines = ["| " + step.name + " | " + " | ".join(f"{cell(results[step.name, config], 'all')} | "
+                                                  f"{cell(results[step.name, config], 'clear')}"
+                                                  for config in CONFIGS) + " |" for step in steps]
+    return header + "\n".join(lines) + "\n"
+
+
+def speaker_lines(result: Result) -> str:
+    return "\n".join(f"    {s.article_id[:2]} {s.speaker:<32} gold {s.stance:<8}{' (borderline)' if s.borderline else '':<13}"
+                     f" -> {p}{'' if p == s.stance else '   x'}" for s, p in zip(result.speakers, result.predicted))
+
+
+RUNNERS = ("workflow", "weak")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -412,43 +453,62 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dev", type=Path, default=DEV, help="folder of development sets (default ../shared/corpus_dev)")
     parser.add_argument("--sets", nargs="*", help="set folder names (default: every folder with a gold.json)")
     parser.add_argument("--steps", nargs="*", type=int, help="step indices (default all; -1 is the last)")
-    parser.add_argument("--attributions", nargs="*", default=["extracted", "gold"], choices=["extracted", "gold"])
+    parser.add_argument("--runners", nargs="*", default=list(RUNNERS), choices=RUNNERS)
     parser.add_argument("--speakers", action="store_true", help="also print every gold speaker's prediction")
-    parser.add_argument("--quick", action="store_true", help="smoke: one set, first and last step, 3 articles")
+    parser.add_argument("--quick", action="store_true", help="smoke: one set, 3 articles, 2 steps, weak labels")
     args = parser.parse_args(argv)
     folders = sorted(path.parent for path in args.dev.glob("*/gold.json") if not args.sets or path.parent.name in args.sets)
     if not folders:
         print(f"no development sets (*/gold.json) under {args.dev}", file=sys.stderr)
         return 2
     steps = [STEPS[i] for i in args.steps] if args.steps else list(STEPS)
+    runners = ["weak"] if args.quick else args.runners
     if args.quick:
-        folders, steps = folders[:1], [STEPS[0], STEPS[-1]]
+        folders, steps = folders[:1], [steps[0], steps[-1]]
     print("Speaker stance on the development sets: macro-F1 [bootstrap 95% interval] · accuracy, per gold speaker "
-          "entry (one per person and article; a speaker the workflow gave no quote is wrong). Each step adds one "
-          f"part to the one above it:\n\n- today's engine: main at {BASELINE} (its conf/labeling/weak.yaml, "
-          "targets without sides, neutral discount 0.5)")
+          "entry (one per person and article; a speaker given no quote is wrong). Each step adds one part to the "
+          f"one above it:\n\n- today's engine: main at {BASELINE} (its conf/labeling/weak.yaml, targets without "
+          "sides)")
     for part in PARTS:
         print(f"- {part.step}: {part.what}")
     print()
-    last_runs = {}
-    for folder in folders:
-        gold = read_gold(folder)
-        for attribution in args.attributions:
-            runs = {(step.name, config): run_step(folder, config, step, attribution, gold, args.quick)
-                    for step in steps for config in CONFIGS}
-            results = {key: run.result() for key, run in runs.items()}
-            last_runs.update({(folder.name, config): runs[steps[-1].name, config]
-                              for config in CONFIGS if attribution == "extracted"})
-            any_result = next(iter(results.values()))
-            n_all, n_clear = any_result.scores["all"].n, any_result.scores["clear"].n
-            print(f"### {folder.name}: {attribution} attribution ({n_all} speakers, {n_clear} not borderline)\n")
-            print(table(results, steps))
-            if args.speakers:
-                for (step_name, config), result in results.items():
-                    print(f"  [{step_name} / {config}]\n{speaker_lines(result)}")
-                print()
-    if not args.quick and last_runs:
-        print(discount_table(reference_speakers(), last_runs, steps[-1]))
+    checks: dict[str, Run] = {}
+    with tempfile.TemporaryDirectory(prefix="new-targets-") as scratch:
+        workflow = Workflow(Path(scratch)) if "workflow" in runners else None
+        for folder in folders:
+            gold = read_gold(folder)
+            quotes = extracted_quotes(folder / "articles", ExtractConfig().spacy_model)
+            if args.quick:
+                kept = set(sorted({quote.article_id for quote in quotes})[:3])
+                quotes, gold = tuple(q for q in quotes if q.article_id in kept), gold.of_articles(kept)
+            tables: dict[str, dict[tuple[str, str], Run]] = {}
+            rows: dict[tuple[str, str, frozenset[str]], list[dict[str, Any]]] = {}  # steps that differ by pooling only
+            for step in steps:
+                for config in CONFIGS:
+                    params = step_params(CONFIGS[config].format(set=folder.name), step)
+                    runs = {"workflow": lambda: workflow.rows(params, folder / "articles")} if workflow else {}
+                    if "weak" in runners:
+                        runs["weak labels, extracted attribution"] = lambda: weak_label_rows(quotes, params)
+                        runs["weak labels, gold attribution"] = lambda: weak_label_rows(gold_attributed(quotes, gold),
+                                                                                         params)
+                    for title, run in runs.items():
+                        key = (title, config, step.configuration)
+                        rows[key] = rows[key] if key in rows else run()
+                        tables.setdefault(title, {})[step.name, config] = Run(gold.speakers, rows[key], step.scope)
+            for title, runs in tables.items():
+                results = {key: run.result() for key, run in runs.items()}
+                name = ("the workflow (dvc exp run, reports/speakers.csv)" if title == "workflow"
+                        else f"{title} (diagnostic)")
+                print(table(f"{folder.name}: {name}", results, steps))
+                if args.speakers:
+                    for (step_name, config), result in results.items():
+                        print(f"  [{step_name} / {config}]\n{speaker_lines(result)}")
+                    print()
+            source = "workflow" if "workflow" in tables else "weak labels, extracted attribution"
+            checks.update({f"{folder.name}: {config} ({source.split(',')[0]})": tables[source][steps[-1].name, config]
+                           for config in CONFIGS})
+    if not args.quick:
+        print(discount_table(reference_speakers(), checks))
     return 0
 
 
