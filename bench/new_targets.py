@@ -245,7 +245,7 @@ class Workflow:
         import scale
 
         self.project = scale.project_copy(scratch / "project")
-        (self.project / ".venv").symlink_to(Path(sys.executable).resolve().parents[1])
+        (self.project / ".venv").symlink_to(scale.VENV)
         for key, value in (("user.name", "bench"), ("user.email", "bench@localhost")):
             subprocess.run(["git", "config", key, value], cwd=self.project, check=True)
         self.env = {key: value for key, value in os.environ.items() if key not in ("DVC_ROOT", "MLFLOW_TRACKING_URI")}

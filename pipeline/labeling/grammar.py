@@ -155,13 +155,13 @@ class StanceReader:
         for child in token.children:
             if child.dep_ in {"compound", "amod", "det", "nmod", "poss", "nummod", "intj", "advmod"} and self.side(child):
                 return self.side(child)
-            if child.dep_ == "amod" and child.lower_ in {"pro", "anti"}:
-                continue
         pro_anti = self._pro_anti(token)
         if pro_anti:
             return pro_anti
         if matches(token, self.v.proposal_nouns) or (token.lower_ in DEMONSTRATIVES and token.dep_ in {"dobj", "pobj"}):
             return +1
+        if any(child.dep_ == "compound" and matches(child, self.v.proposal_nouns) for child in token.children):
+            return +1       # 'the draft law', 'the reform plan'
         for child in token.children:
             if child.dep_ == "prep" and child.lower_ in {"for", "of", "to"}:
                 aim = self.aimed_at(self.object_of(child), depth + 1)
@@ -289,7 +289,8 @@ class StanceReader:
             return self.side(token), "side verb"
         for words, sign, rule in ((self.v.support_verbs, +1, "support verb"), (self.v.oppose_verbs, -1, "oppose verb")):
             if token.pos_ in {"VERB", "AUX"} and matches(token, words):
-                aim = self.aimed_at(self.object_of(token)) or self._aim_through_prep(token)
+                aim = (self.aimed_at(self.object_of(token)) or self._aim_through_prep(token)
+                       or next((self.side(child) for child in token.children if self.side(child)), 0))
                 if not aim and token.dep_ == "xcomp" and self.is_vote(token.head):
                     aim = 1     # 'vote to reject': the object is the ballot's proposal
                 if not aim and token == self.cue:
@@ -369,12 +370,11 @@ class StanceReader:
     def undecided(self) -> list[Evidence]:
         """'I am undecided', 'we have not decided how to vote': the speaker says they take no side."""
         for token in self.quote:
-            if matches(token, self.v.undecided) and token.lemma_.lower() != "decide":
-                return [Evidence(0, "undecided", token.text)]
-            if token.lemma_.lower() == "decide" and self.negated(token):
-                subject = self.subject_of(token)
-                if subject is not None and subject.lower_ in FIRST_PERSON:
-                    return [Evidence(0, "undecided", token.sent.text[:60])]
+            undecided = matches(token, self.v.undecided) or (token.lemma_.lower() == "decide" and self.negated(token))
+            clause = token.head if token.dep_ == "acomp" else token
+            subject = self.subject_of(clause)
+            if undecided and subject is not None and self.is_speaker(subject):
+                return [Evidence(0, "undecided", token.sent.text[:60])]
         return []
 
     def read(self) -> list[Evidence]:
