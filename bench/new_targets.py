@@ -130,6 +130,8 @@ PARTS: tuple[Part, ...] = (
                                         "hedges and conditions (pipeline/labeling/grammar.py)", ("stance_grammar",)),
     Part("lexicon", "+ plain-stance lexicon", "general cues of plain stance language ('in favour of', 'vote against', "
                                               "'goes too far') and of polling and procedure"),
+    Part("pretrained", "+ target-aware stance model", "the labeling function of the stance model pretrained on "
+                                                     "public stance sets (issue 24 part 1)", ("pretrained_stance",)),
     Part("pooled", "+ pooled across articles", "each speaker's stance from their quotes in every article (the "
                                                "corpus rows of speakers.csv)"),
 )
@@ -153,8 +155,15 @@ class Step:
         return self.parts - {"pooled"}
 
 
-STEPS: tuple[Step, ...] = (Step("today's engine", frozenset()),
-                           *(Step(part.step, frozenset(p.name for p in PARTS[:i + 1])) for i, part in enumerate(PARTS)))
+def present_parts(functions: Sequence[str]) -> list[Part]:
+    """The parts this project has: a part that adds labeling functions the configuration lacks is left out."""
+    return [part for part in PARTS if set(part.functions) <= set(functions)]
+
+
+def build_steps(parts: Sequence[Part]) -> list[Step]:
+    """Today's engine, then one step per part, each adding its part to the one before."""
+    return [Step("today's engine", frozenset()),
+            *(Step(part.step, frozenset(p.name for p in parts[:i + 1])) for i, part in enumerate(parts))]
 
 
 def git_file(commit: str, path: str) -> str:
@@ -461,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     if not folders:
         print(f"no development sets (*/gold.json) under {args.dev}", file=sys.stderr)
         return 2
-    steps = [STEPS[i] for i in args.steps] if args.steps else list(STEPS)
+    parts = present_parts(compose(ROOT / "conf")["labeling"]["functions"])
+    all_steps = build_steps(parts)
+    steps = [all_steps[i] for i in args.steps] if args.steps else all_steps
     runners = ["weak"] if args.quick else args.runners
     if args.quick:
         folders, steps = folders[:1], [steps[0], steps[-1]]
@@ -469,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
           "entry (one per person and article; a speaker given no quote is wrong). Each step adds one part to the "
           f"one above it:\n\n- today's engine: main at {BASELINE} (its conf/labeling/weak.yaml, targets without "
           "sides)")
-    for part in PARTS:
+    for part in parts:
         print(f"- {part.step}: {part.what}")
     print()
     checks: dict[str, Run] = {}
