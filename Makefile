@@ -8,6 +8,7 @@ HOST ?= 127.0.0.1
 UI_PORT ?= 5000
 SERVE_PORT ?= 5001
 SERVE_WORKERS ?= 2
+SERVE_MAX_BODY_MB ?= 4
 MODEL ?= models/stance
 
 # Models come from installed packages only; never from a hub at run time.
@@ -16,7 +17,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup repro pipeline test ui serve bench clean
+.PHONY: setup repro pipeline test test-fast ui serve bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,13 +38,18 @@ pipeline:
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# The fast part (no DVC pipeline runs, no transformer training, no browser): about two minutes.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
 # ui and serve only need the venv to exist (order-only: an edited pyproject.toml does not reinstall here).
 ui: | $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(UI_PORT)
 
 serve: | $(STAMP)
 	@test -f $(MODEL)/MLmodel || { echo "no exported model at $(MODEL): run 'make repro' first"; exit 2; }
-	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS)
+	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS) \
+		--max-body-mb $(SERVE_MAX_BODY_MB)
 
 # Every bench/*.py, its tables into docs/benchmarks.md (bench/report.py; each script's output is kept in
 # docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1 is the smoke run on

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -312,8 +313,24 @@ def load_params(path: str | Path | None = None) -> Params:
         raise PipelineError("not found: run `make repro` (or `python -m pipeline.config`) to compose it from conf/",
                             path=path) from None
     except yaml.YAMLError as error:
-        raise PipelineError(f"not valid YAML: {error}", path=path) from None
+        raise yaml_error(error, path) from None
     return validate_params(data, source=str(path))
+
+
+def yaml_error(error: yaml.YAMLError, path: str | Path) -> PipelineError:
+    """A YAML syntax error as one line naming the file (the one the parser was in, else `path`) and line."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context = getattr(error, "context", None)
+    named = mark is not None and mark.name and not mark.name.startswith("<")
+    return PipelineError(f"not valid YAML: {problem}" + (f" ({context})" if context else ""),
+                         path=mark.name if named else path, line=mark.line + 1 if mark is not None else None)
+
+
+def one_line(message: str) -> str:
+    """Hydra's multi-line composition error as one line, without its config search path."""
+    head = message.split("Config search path:")[0]
+    return re.sub(r":;", ":", "; ".join(line.strip() for line in head.splitlines() if line.strip()))
 
 
 def compose(conf_dir: str | Path, overrides: list[str] | None = None) -> dict[str, Any]:
@@ -330,7 +347,11 @@ def compose(conf_dir: str | Path, overrides: list[str] | None = None) -> dict[st
             OmegaConf.resolve(cfg)
             return OmegaConf.to_container(cfg)
     except (HydraException, OmegaConfBaseException) as error:
-        raise PipelineError(f"cannot compose the configuration: {error}", path=conf_dir) from None
+        if isinstance(error.__cause__, yaml.YAMLError):
+            raise yaml_error(error.__cause__, conf_dir) from None
+        raise PipelineError(f"cannot compose the configuration: {one_line(str(error))}", path=conf_dir) from None
+    except yaml.YAMLError as error:  # a syntax error in a conf/ file, raised by Hydra unwrapped
+        raise yaml_error(error, conf_dir) from None
 
 
 def dump_params(params: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ class PipelineError(Exception):
 
     def __init__(self, message: str, *, path: str | Path | None = None,
                  line: int | None = None, field: str | None = None):
-        self.path, self.line, self.field = path, line, field
+        self.message, self.path, self.line, self.field = message, path, line, field
         where = ""
         if path is not None:
             where = str(path)
@@ -30,6 +30,13 @@ class PipelineError(Exception):
         elif field:
             where = f"[{field}] "
         super().__init__(where + message)
+
+
+def excerpt(value: object, limit: int = 40) -> str:
+    """`value` as text to quote in an error message: at most `limit` characters of it, so a message
+    about a 5 MB field is still one short line."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 _interrupted = False

@@ -1,14 +1,19 @@
-"""Atomic writes and JSON Lines I/O: no stage ever leaves a half-written output.
+"""Atomic writes, checked reads and JSON Lines I/O: no stage ever leaves a half-written output,
+and no input path makes a stage hang or read without end.
 
 Every output goes to a temporary file beside its target and is renamed into place
-only once complete, so an error or Ctrl-C leaves the previous output intact.
+only once complete, so an error or Ctrl-C leaves the previous output intact. The input files
+a user names (ingest's articles, predict's --article and --jsonl) are read through
+read_regular_file: a path that is not a regular file is refused unread, and the read is capped.
 """
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -133,6 +138,58 @@ def staged_outputs(folder: str | Path) -> Iterator[Path]:
             os.replace(path, target)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+class NotARegularFile(PipelineError):
+    """An input path that names no regular file: a FIFO (reading blocks until someone writes), a
+    device (/dev/zero never ends), a socket, a folder, a symlink loop or a symlink to nothing."""
+
+
+FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+              (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a folder"))
+
+
+def regular_file_stat(path: str | Path) -> os.stat_result:
+    """The stat of the regular file `path` names (through symlinks); anything else is NotARegularFile."""
+    try:
+        info = os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise NotARegularFile("not a regular file (a symlink loop): refused unread", path=path) from None
+        if error.errno == errno.ENOENT and os.path.islink(path):
+            raise NotARegularFile("not a regular file (a broken symlink): refused unread", path=path) from None
+        if error.errno == errno.ENOENT:
+            raise PipelineError("file not found", path=path) from None
+        raise PipelineError(f"cannot read: {error.strerror}", path=path) from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for is_kind, name in FILE_KINDS if is_kind(info.st_mode)), "a special file")
+        raise NotARegularFile(f"not a regular file ({kind}): refused unread", path=path)
+    return info
+
+
+def read_regular_file(path: str | Path, max_bytes: int | None = None, limit: str = "") -> bytes:
+    """The bytes of a regular file, refusing any other kind of path (NotARegularFile) before opening
+    it, and a file over `max_bytes` before reading it (`limit` says what the cap is, for the message)."""
+    regular_file_stat(path)
+    try:
+        # O_NONBLOCK: should a FIFO replace the file after the check, opening it cannot block.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as error:
+        raise PipelineError(f"cannot read: {error.strerror}", path=path) from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotARegularFile("not a regular file (replaced while being opened): refused unread", path=path)
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise PipelineError(f"file is {info.st_size:,} bytes, more than {limit or f'{max_bytes:,} bytes'}",
+                                path=path)
+        try:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+        except OSError as error:
+            raise PipelineError(f"cannot read: {error.strerror}", path=path) from None
+    if max_bytes is not None and len(data) > max_bytes:  # it grew while being read
+        raise PipelineError(f"file is more than {limit or f'{max_bytes:,} bytes'}", path=path)
+    return data
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_MAX_ARTICLE_CHARS, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import write_json
+from pipeline.files import NotARegularFile, read_regular_file, write_json
 from pipeline.records import Article, StrippedText, parse_record, write_records
 
 SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
@@ -272,20 +272,15 @@ def to_article(raw: RawArticle, path: Path, max_chars: int = DEFAULT_MAX_ARTICLE
 
 
 def read_article_file(path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) -> list[Article]:
-    """Read one article file (a .jsonl file may hold many articles); longer than `max_chars` is an error."""
+    """Read one article file (a .jsonl file may hold many articles); longer than `max_chars` is an error,
+    and so is a path that is not a regular file (files.NotARegularFile), refused unread."""
     path = Path(path)
     fmt = SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise PipelineError(f"unsupported file type {path.suffix!r} (use .txt, .md, .html or .jsonl)", path=path)
-    try:
-        size = path.stat().st_size
-        if fmt != "jsonl" and size > MAX_FILE_BYTES_PER_CHAR * max_chars:
-            raise PipelineError(f"file is {size:,} bytes, more than {MAX_FILE_BYTES_PER_CHAR} x "
-                                f"corpus.max_article_chars ({max_chars:,}) can hold: split it into articles "
-                                "or raise the limit", path=path)
-        data = path.read_bytes()
-    except OSError as error:
-        raise PipelineError(f"cannot read: {error.strerror}", path=path) from None
+    data = read_regular_file(path, None if fmt == "jsonl" else MAX_FILE_BYTES_PER_CHAR * max_chars,
+                             f"{MAX_FILE_BYTES_PER_CHAR} x corpus.max_article_chars ({max_chars:,}) can hold: "
+                             "split it into articles or raise the limit")
     text = decode_text(data, path)
     if fmt == "jsonl":
         articles = []
@@ -306,11 +301,13 @@ def read_article_file(path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) ->
 
 
 def find_article_files(folder: Path, formats: list[str]) -> list[Path]:
-    """Article files under `folder`, sorted so the output order never depends on the file system."""
+    """Paths named like article files under `folder` (not hidden, not folders), sorted so the output
+    order never depends on the file system. FIFOs, devices and broken or looping symlinks with such
+    names are included: ingest_files lists them as skipped rather than leaving them out unsaid."""
     if not folder.is_dir():
         raise PipelineError("corpus folder not found", path=folder)
     return sorted(path for path in folder.rglob("*")
-                  if path.is_file() and SUFFIXES.get(path.suffix.lower()) in formats
+                  if SUFFIXES.get(path.suffix.lower()) in formats and not path.is_dir()
                   and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
@@ -334,6 +331,8 @@ def shown_path(path: Path, root: Path | None) -> str:
 def ingest_files(paths: list[Path], on_error: str = "fail", max_chars: int = DEFAULT_MAX_ARTICLE_CHARS,
                  root: Path | None = None) -> IngestResult:
     """Read every file, drop exact duplicates and repeated ids; `on_error='skip'` skips unreadable files.
+    Paths that are not regular files (FIFOs, devices, broken or looping symlinks) are always skipped
+    and listed: they are not articles, and reading them could hang or never end.
 
     Paths under `root` are recorded relative to it.
     """
@@ -344,7 +343,7 @@ def ingest_files(paths: list[Path], on_error: str = "fail", max_chars: int = DEF
         try:
             articles = read_article_file(path, max_chars)
         except PipelineError as error:
-            if on_error != "skip":
+            if on_error != "skip" and not isinstance(error, NotARegularFile):
                 raise
             result.skipped.append({"path": shown_path(path, root),
                                    "error": str(error).replace(str(path), shown_path(path, root))})
@@ -389,8 +388,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: {params.corpus.name} is an already-labelled dataset; no articles to ingest", file=sys.stderr)
         return 0
     folder = args.corpus or root / params.corpus.path
-    result = ingest_files(find_article_files(folder, params.corpus.formats), params.corpus.on_error,
-                          params.corpus.max_article_chars, root)
+    files = find_article_files(folder, params.corpus.formats)
+    if not files:
+        raise PipelineError(f"no article files ({', '.join('.' + f for f in params.corpus.formats)}) in this folder",
+                            path=folder, field="corpus.path")
+    result = ingest_files(files, params.corpus.on_error, params.corpus.max_article_chars, root)
     summary = summarise(result)
     write_records(root / params.paths.interim / "articles.jsonl", result.articles)
     write_json(root / params.paths.reports / "ingest.json", summary)

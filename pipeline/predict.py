@@ -26,9 +26,10 @@ import yaml
 
 from pipeline.config import TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_open, parse_jsonl_lines, staged_outputs, write_jsonl
+from pipeline.files import (atomic_open, parse_jsonl_lines, read_regular_file, regular_file_stat, staged_outputs,
+                            write_jsonl)
 from pipeline.records import LABELS, Quote, read_records
-from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS
+from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS, parse_request
 from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -52,17 +53,32 @@ def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]
         text = data.get("text", data.get("quote"))
         if not isinstance(text, str) or not text.strip():
             raise PipelineError("missing or empty text", path=source, line=number, field="text")
-        yield {"article_id": data.get("article_id"), "id": data.get("id"), "speaker": data.get("speaker"),
-               "speaker_role": data.get("speaker_role"), "text": text, "kind": data.get("kind"),
-               "context": data.get("context", data.get("sentence")), "target": data.get("target")}
+        yield checked({"article_id": data.get("article_id"), "id": data.get("id"), "speaker": data.get("speaker"),
+                       "speaker_role": data.get("speaker_role"), "text": text, "kind": data.get("kind"),
+                       "context": data.get("context", data.get("sentence")), "target": data.get("target")},
+                      path=source, line=number)
 
 
-def request_of(row: dict[str, Any], target_name: str | None) -> dict[str, str]:
-    """The model's input for a row: the contract's fields, absent ones left out, each cut to the
-    length the contract takes (an extracted sentence can run longer than a quote ever does)."""
+def checked(row: dict[str, Any], path: str | None = None, line: int | None = None,
+            option: bool = False) -> dict[str, Any]:
+    """The row, if the model takes it (the contract's checks: types, empty text, 20,000 characters
+    per field); else one error naming the file and line, or the option (`--text`) it came from."""
+    try:
+        parse_request(request_of(row, None, max_chars=None))
+    except PipelineError as error:
+        field = f"--{error.field}" if option and error.field else error.field
+        raise PipelineError(error.message, path=path, line=line, field=field) from None
+    return row
+
+
+def request_of(row: dict[str, Any], target_name: str | None, max_chars: int | None = MAX_TEXT_CHARS) -> dict[str, Any]:
+    """The model's input for a row: the contract's fields, absent ones left out (`text` never), each
+    cut to `max_chars` (an extracted sentence can run longer than the contract takes; a request
+    typed by a user is checked uncut instead, see `checked`)."""
     values = {"text": row["text"], "context": row.get("context"), "speaker": row.get("speaker"),
               "speaker_role": row.get("speaker_role"), "target": row.get("target") or target_name}
-    return {field: str(values[field])[:MAX_TEXT_CHARS] for field in REQUEST_FIELDS if values.get(field)}
+    return {field: values[field][:max_chars] if max_chars and isinstance(values[field], str) else values[field]
+            for field in REQUEST_FIELDS if field == "text" or values.get(field)}
 
 
 def classify(model: Any, rows: list[dict[str, Any]], target_name: str | None) -> list[dict[str, Any]]:
@@ -88,6 +104,8 @@ def article_paths(specs: Sequence[str], formats: Sequence[str]) -> list[Path]:
         if not matches:
             raise PipelineError("no such file, folder or glob match", path=spec, field="--article")
         for path in matches:
+            if not path.is_dir():
+                regular_file_stat(path)  # a FIFO or device named outright is refused, not skipped
             found = find_article_files(path, list(formats)) if path.is_dir() else [path]
             if path.is_dir() and not found:
                 raise PipelineError(f"no article files ({', '.join('.' + f for f in formats)}) in this folder",
@@ -252,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     target = load_target(args.target) or model_target(model)
     check_model_target(model, target, field="--target")
     if args.text is not None:
-        rows = [{"speaker": args.speaker, "text": args.text}]
+        rows = [checked({"speaker": args.speaker, "text": args.text}, option=True)]
     elif args.jsonl is not None:
         lines = sys.stdin if args.jsonl == "-" else open_text(Path(args.jsonl))
         rows = list(rows_of_jsonl(lines, "<stdin>" if args.jsonl == "-" else args.jsonl))
@@ -271,9 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def open_text(path: Path) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise PipelineError("file not found", path=path) from None
+        return read_regular_file(path).decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise PipelineError(f"not UTF-8 text (byte {error.start})", path=path) from None
 

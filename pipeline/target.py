@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(text)
         relative = path.relative_to(folder.parent.parent)
         print(f"wrote {relative}: fill in the description, camps (affiliations), cues and examples; then\n"
-              f"  .venv/bin/dvc exp run -S target={args.id} -S corpus.path=<folder of articles>", file=sys.stderr)
+              f"  bin/dvc exp run -S target={args.id} -S corpus.path=<folder of articles>", file=sys.stderr)
         return 0
     targets = check_targets(folder)
     if args.command == "list":

@@ -172,3 +172,16 @@ def exported_snapshot(project: Path) -> Path:
 def first_run_snapshot(project: Path) -> Path:
     """dvc.lock and reports/*.json as the first run wrote them (later tests change the project)."""
     return project.with_name(project.name + ".first")
+
+
+def special_files(folder: Path) -> dict[str, str]:
+    """One path of each kind that is not a regular file, named like an article, in `folder`:
+    {file name: the kind the refusal names}."""
+    fifo = folder / "fifo.txt"
+    os.mkfifo(fifo)
+    (folder / "zero.txt").symlink_to("/dev/zero")
+    (folder / "loop.txt").symlink_to(folder / "loop.txt")
+    (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "fifo-link.txt").symlink_to(fifo)
+    return {"fifo.txt": "a FIFO", "zero.txt": "a character device", "loop.txt": "a symlink loop",
+            "gone.txt": "a broken symlink", "fifo-link.txt": "a FIFO"}

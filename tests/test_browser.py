@@ -16,7 +16,7 @@ import mlflow
 import pytest
 
 from browser import rendered_dom
-from conftest import VENV_BIN, project_copy, run, run_pipeline
+from conftest import VENV_BIN, project_copy, run_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +42,30 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def fresh_shell() -> dict[str, str]:
+    """No venv on PATH, nothing activated: the project's bin/ must find its own .venv."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("VIRTUAL_ENV", "DVC_ROOT", "MLFLOW_TRACKING_URI")}
+    return {**env, "PATH": "/usr/bin:/bin"}
+
+
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> Path:
-    """The seed pipeline run twice, with the default model and with tfidf_svm."""
+    """The seed pipeline run twice: `make pipeline`, then a queued experiment with tfidf_svm, queued
+    and run from a fresh shell as the README says (`bin/dvc exp run --queue`, `bin/dvc queue start`)."""
     project = project_copy(tmp_path_factory.mktemp("ui") / "project")
     run_pipeline(project)
-    run([str(VENV_BIN / "dvc"), "exp", "run", "-S", "model=tfidf_svm"], project)
+    (project / ".venv").symlink_to(VENV_BIN.parent)
+    for command in (["bin/dvc", "exp", "run", "--queue", "-S", "model=tfidf_svm"], ["bin/dvc", "queue", "start"]):
+        done = subprocess.run(command, cwd=project, env=fresh_shell(), capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    for _ in range(900):  # a hang guard, not a timing: the worker runs the whole pipeline
+        status = subprocess.run(["bin/dvc", "queue", "status"], cwd=project, env=fresh_shell(),
+                                capture_output=True, text=True).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(1)
+    assert "Success" in status, status
     return project
 
 

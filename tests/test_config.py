@@ -1,6 +1,8 @@
 """conf/ composes, validates, and matches the committed params.yaml."""
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +98,26 @@ def test_cli_reports_a_bad_params_file_in_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [f"error: {tmp_path / 'params.yaml'} [sede]: unknown key"]
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("breakage, argv, named", [
+    pytest.param(lambda conf: (conf / "split" / "default.yaml").write_text("protocol: auto\ncv_folds: [5\n"), [],
+     r"default\.yaml:3: not valid YAML: expected ',' or '\]', but got '<stream end>'", id="syntax error"),
+    pytest.param(lambda conf: (conf / "config.yaml").write_text((conf / "config.yaml").read_text() + "\tseed: 1\n"), [],
+     r"config\.yaml:\d+: not valid YAML: found character '\\t' that cannot start any token", id="tab"),
+    pytest.param(lambda conf: None, ["model=no_such_model"], r"Could not find 'model/no_such_model'.*tfidf_logreg",
+                 id="unknown option"),
+])
+def test_a_broken_conf_is_one_line_and_exit_2_under_make_repro(tmp_path, breakage, argv, named):
+    """`make repro` runs `python -m pipeline.config` first: a YAML syntax error in conf/ or a bad
+    override is one line naming the file and line (or the option), exit 2, params.yaml untouched."""
+    subprocess.run(["cp", "-r", str(CONF), str(tmp_path / "conf")], check=True)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / "params.yaml").write_text((REPO_ROOT / "params.yaml").read_text())
+    breakage(tmp_path / "conf")
+    done = subprocess.run([sys.executable, "-m", "pipeline.config", *argv], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})  # this checkout's code
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.strip().splitlines()
+    assert re.search(named, line), line
+    assert (tmp_path / "params.yaml").read_text() == (REPO_ROOT / "params.yaml").read_text()

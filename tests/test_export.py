@@ -19,7 +19,7 @@ from pipeline.export import (CANDIDATE, CHAMPION, Evaluation, choose_alias, inpu
                              save_exported)
 from pipeline.models import build_model, load_model
 from pipeline.serving.contract import MAX_BATCH_ROWS, VoteSource, parse_requests
-from pipeline.serving.server import nesting_error
+from pipeline.serving.server import Refusal, check_json_body
 
 EXAMPLES = [
     ({"text": "We will hold the referendum on joining Russia", "speaker": "Anatoly Bibilov"}, "support"),
@@ -63,11 +63,13 @@ def test_table_cells_that_are_nan_count_as_absent():
     assert request.speaker is None and request.context is None
 
 
-def test_only_json_nested_past_the_parser_limit_is_refused_before_mlflow():
-    assert "nested too deeply" in nesting_error(b'{"inputs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
-    assert nesting_error(b'{"inputs": ' + b"[" * 600 + b"]" * 600 + b"}") is None  # parsable: MLflow answers
-    assert nesting_error(b'{"inputs": [{"text": "fine"}]}') is None
-    assert nesting_error(b'{"inputs": [{"text": "unclosed' + b"[" * 900) is None  # bad JSON: MLflow's 400
+def test_json_nested_past_the_parser_limit_is_refused_before_mlflow():
+    with pytest.raises(Refusal, match="nested too deeply"):
+        check_json_body(b'{"inputs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}")
+    check_json_body(b'{"features": ' + b"[" * 600 + b"]" * 600 + b"}")  # parsable, not rows: MLflow answers
+    check_json_body(b'{"inputs": [{"text": "fine"}]}')
+    with pytest.raises(Refusal, match="row 0: expected an object"):
+        check_json_body(b'{"inputs": ' + b"[" * 600 + b"]" * 600 + b"}")
 
 
 def test_serving_runs_only_the_labeling_functions_the_model_reads():

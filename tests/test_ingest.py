@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pipeline.errors import PipelineError
 from pipeline.ingest import find_article_files, ingest_files, read_article_file
 from pipeline.records import Article, read_records
 
-from conftest import REPO_ROOT, SEED_ARTICLE
+from conftest import REPO_ROOT, SEED_ARTICLE, special_files
 
 SEED_TITLE = "South Ossetian Leader Says Breakaway Georgian Region Seeks Vote To Join Russia"
 
@@ -164,3 +165,30 @@ def test_stage_fails_cleanly_and_keeps_earlier_output(tmp_path):
     assert done.stderr.strip().splitlines() == [f"error: {project / 'articles/zz.txt'}: binary file, not article text"]
     assert output.read_bytes() == before
     assert sorted(p.name for p in output.parent.iterdir()) == ["articles.jsonl"]  # no temp file left behind
+
+
+def test_paths_that_are_not_regular_files_are_listed_as_skipped(tmp_path):
+    """A FIFO, /dev/zero, a symlink loop or a link to nothing named like an article is neither read
+    (it would block or never end) nor left out unsaid: the stage lists it as skipped, even with
+    `on_error: fail`, and ingests the rest."""
+    project = make_project(tmp_path, {"seed.txt": SEED_ARTICLE.read_bytes()})
+    kinds = special_files(project / "articles")
+    (project / "articles" / "sub").symlink_to(project / "articles")  # a folder loop: not followed
+    done = subprocess.run([sys.executable, "-m", "pipeline.ingest"], cwd=project, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((project / "reports/ingest.json").read_text())
+    assert (summary["articles"], summary["files_skipped"]) == (1, len(kinds))
+    assert {item["path"]: item["error"] for item in summary["skipped"]} == {
+        f"articles/{name}": f"articles/{name}: not a regular file ({kind}): refused unread"
+        for name, kind in kinds.items()}
+    assert done.stderr.count("  skipped: ") == len(kinds)
+
+
+def test_a_file_over_the_read_cap_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as handle:
+        handle.truncate(20 * 200_000 + 1)  # sparse: one byte more than 20 x max_article_chars
+    with pytest.raises(PipelineError, match=r"huge.txt: file is 4,000,001 bytes, more than 20 x "
+                                            r"corpus.max_article_chars \(200,000\) can hold"):
+        read_article_file(path, max_chars=200_000)

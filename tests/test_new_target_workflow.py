@@ -36,8 +36,8 @@ def test_your_own_referendum_runs_as_the_readme_says(tmp_path, shared):
     env["PATH"] = "/usr/bin:/bin"  # a fresh shell: no venv on PATH
     commands = readme_commands("Your own referendum")
     assert [command.split()[:4] for command in commands] == [
-        [".venv/bin/python", "-m", "pipeline.target", "new"], [".venv/bin/dvc", "exp", "run", "-S"],
-        [".venv/bin/python", "-m", "pipeline.predict", "--article"]]
+        ["bin/python", "-m", "pipeline.target", "new"], ["bin/dvc", "exp", "run", "-S"],
+        ["bin/python", "-m", "pipeline.predict", "--article"]]
     outputs = []
     for command in commands:
         argv = [str(articles) if word == "/path/to/articles" else word for word in shlex.split(command)]

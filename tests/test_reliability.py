@@ -102,16 +102,19 @@ def test_dvc_push_then_pull_into_an_empty_cache_gives_the_same_data(second_proje
 
 @pytest.mark.slow
 def test_serve_load_smoke(pipeline_project):
-    """bench/serve_load.py on a tiny slice: its own server, good and bad requests, a table, exit 0."""
+    """bench/serve_load.py on a tiny slice: its own server, good and bad requests, without and with the
+    abuse mix beside them, a table, exit 0."""
     from conftest import REPO_ROOT, exported_snapshot
 
     done = run([sys.executable, str(REPO_ROOT / "bench" / "serve_load.py"), "--quick", "--bad-every", "3",
                 "--model", str(exported_snapshot(pipeline_project))], pipeline_project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     [header] = [line for line in done.stdout.splitlines() if line.startswith("| workers |")]
-    [row] = [line for line in done.stdout.splitlines() if line.startswith("| 1 |")]
-    cells = dict(zip((cell.strip() for cell in header.strip("|").split("|")),
-                     (cell.strip() for cell in row.strip("|").split("|"))))
-    assert (cells["requests"], cells["good failed"], cells["bad rejected (4xx)"], cells["bad not rejected"]) == (
-        "40", "0", "13", "0"), row
-    assert float(cells["/ping req/s"]) > 0
+    names = [cell.strip() for cell in header.strip("|").split("|")]
+    rows = {cells["abuse"]: cells for line in done.stdout.splitlines() if line.startswith("| 1 |")
+            for cells in [dict(zip(names, (cell.strip() for cell in line.strip("|").split("|"))))]}
+    for cells in rows.values():
+        assert (cells["requests"], cells["good failed"], cells["bad rejected (4xx)"], cells["bad not rejected"],
+                cells["abuse not answered as expected"]) == ("40", "0", "13", "0", "0"), cells
+        assert float(cells["/ping req/s"]) > 0
+    assert (rows["none"]["abuse sent"], int(rows["the mix"]["abuse sent"]) >= 8) == ("0", True)

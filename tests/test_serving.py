@@ -44,7 +44,7 @@ def post(url: str, body: bytes) -> tuple[int, dict]:
 
 
 def serving(command: list[str], log: Path):
-    """Start a server command on a free loopback port; yields its URL once /ping answers."""
+    """Start a server command on a free loopback port; yields its URL and process id once /ping answers."""
     port = free_port()
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     with log.open("w") as handle:
@@ -63,25 +63,33 @@ def serving(command: list[str], log: Path):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"server did not start:\n{log.read_text()[-3000:]}")
             time.sleep(1)
-        yield url
+        yield url, process.pid
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
-def server(pipeline_project, tmp_path_factory):
-    """The exported model served as `make serve` serves it (pipeline.serving.server; one worker here)."""
+def served(pipeline_project, tmp_path_factory):
+    """The exported model served as `make serve` serves it (pipeline.serving.server; one worker here):
+    its URL and process id (the only process: uvicorn runs one worker in-process)."""
     yield from serving([str(VENV_BIN / "python"), "-m", "pipeline.serving.server", "--workers", "1",
                         "--model", str(exported_snapshot(pipeline_project))],
                        tmp_path_factory.mktemp("serve") / "serve.log")
 
 
 @pytest.fixture(scope="module")
+def server(served) -> str:
+    return served[0]
+
+
+@pytest.fixture(scope="module")
 def mlflow_server(pipeline_project, tmp_path_factory):
     """The same model under plain `mlflow models serve`."""
-    yield from serving([str(VENV_BIN / "mlflow"), "models", "serve", "-m", str(exported_snapshot(pipeline_project)),
-                        "--env-manager", "local"], tmp_path_factory.mktemp("mlflow-serve") / "serve.log")
+    for url, _ in serving([str(VENV_BIN / "mlflow"), "models", "serve", "-m",
+                           str(exported_snapshot(pipeline_project)), "--env-manager", "local"],
+                          tmp_path_factory.mktemp("mlflow-serve") / "serve.log"):
+        yield url
 
 
 def test_documented_payload_gets_a_label_and_scores_per_quote(server):
@@ -102,8 +110,10 @@ def test_documented_payload_gets_a_label_and_scores_per_quote(server):
     (json.dumps({"inputs": [{"text": ""}]}).encode(), "text is empty"),
     (json.dumps(["a bare list"]).encode(), "inputs"),
     (json.dumps({"inputs": [{"text": "x"}] * (MAX_BATCH_ROWS + 1)}).encode(), "batch larger than"),
-    (json.dumps({"inputs": [{"text": "word " * 1_000_000}]}).encode(), "longer than"),  # a 5 MB body
-    (b'{"inputs": ' + b"[" * 500 + b"]" * 500 + b"}", "Failed to predict"),
+    (json.dumps({"inputs": [{"text": "word " * 5_000}]}).encode(), "longer than"),
+    (json.dumps({"inputs": [{"text": "word " * 1_000_000}]}).encode(), "over the limit"),  # a 5 MB body: 413
+    (b'{"inputs": ' + b"[" * 500 + b"]" * 500 + b"}", "row 0: expected an object"),
+    (b'{"inputs": [{"text": "fine", "speaker": ' + b"7" * 5001 + b"}]}", "too long to parse"),
 ])
 def test_bad_payload_is_a_4xx_with_a_message_and_the_server_stays_up(server, body, message):
     status, answer = post(f"{server}/invocations", body)
@@ -125,7 +135,8 @@ def gold_speaker_stances() -> dict[str, str]:
 def test_predict_article_by_speaker_matches_the_gold_stances(pipeline_project, tmp_path):
     done = subprocess.run([str(VENV_BIN / "python"), "-m", "pipeline.predict", "--article", str(SEED_ARTICLE),
                            "--by-speaker", "--model", str(exported_snapshot(pipeline_project))],
-                          cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "CI": "true"})
+                          cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "CI": "true", "PYTHONPATH": str(REPO_ROOT)})  # this checkout
     assert done.returncode == 0, done.stderr
     speakers = {row["speaker"]: row for row in map(json.loads, done.stdout.splitlines()) if row["scope"] == "article"}
     gold = gold_speaker_stances()
@@ -137,6 +148,59 @@ def test_predict_article_by_speaker_matches_the_gold_stances(pipeline_project, t
 
 
 DEEP_JSON = b'{"inputs": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+
+def test_a_post_without_content_type_is_a_415_and_the_server_stays_up(server):
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(http_request(json.dumps(DOCUMENTED_PAYLOAD).encode(), headers=""))
+        answer = connection.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 415 ") and b"no Content-Type" in answer
+    assert post(f"{server}/invocations", json.dumps(DOCUMENTED_PAYLOAD).encode())[0] == 200
+
+
+def http_request(body: bytes, headers: str = "Content-Type: application/json\r\n") -> bytes:
+    """A raw POST /invocations (to send no Content-Type, or leave before the answer)."""
+    return (f"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def test_a_51_mb_body_is_a_413_the_client_sees(server):
+    """Sent whole before reading, as most clients do, on a connection the server closes after answering."""
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as connection:
+        connection.sendall(http_request(b"[" * (51 * 2**20), "Content-Type: application/json\r\nConnection: close\r\n"))
+        status_line = connection.recv(4096).split(b"\r\n")[0]
+    assert status_line == b"HTTP/1.1 413 Request Entity Too Large"
+    assert post(f"{server}/invocations", json.dumps(DOCUMENTED_PAYLOAD).encode())[0] == 200
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_client_that_leaves_stops_costing_cpu(served):
+    """3.2 MB of valid quotes (about 15 s of work) from a client that leaves after 2 s: the server works
+    while the client waits and idles soon after it has gone (before: 100% CPU until the batch was
+    done, minutes for a 51 MB batch). Compared as CPU rates, so a busy machine slows both alike."""
+    url, pid = served
+    words = "we will never accept this vote and the referendum has no legal force under any law".split()
+    rows = [{"text": " ".join(words[(index + offset) % len(words)] for offset in range(700)), "speaker": "A B"}
+            for index in range(900)]
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(http_request(json.dumps({"inputs": rows}).encode()))
+        start = cpu_seconds(pid)
+        time.sleep(3)
+        busy = cpu_seconds(pid) - start
+    time.sleep(1.5)  # the chunk under way when the client left
+    start = cpu_seconds(pid)
+    time.sleep(3)
+    after = cpu_seconds(pid) - start
+    assert busy > 0.3 and after < busy / 4, (busy, after)
+    assert post(f"{url}/invocations", json.dumps(DOCUMENTED_PAYLOAD).encode())[0] == 200
 
 
 def test_json_nested_too_deeply_is_a_400_and_the_server_stays_up(server):

@@ -14,7 +14,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.config import LabelingConfig, TargetConfig
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, excerpt
 from pipeline.records import LABELS, Quote
 
 MAX_BATCH_ROWS = 10_000  # one request; larger batches are split by the caller
@@ -48,30 +48,36 @@ def clean_value(value: Any) -> Any:
     return value
 
 
+def parse_request(row: Mapping[str, Any] | BaseModel) -> StanceRequest:
+    """Validate one row; a bad one is an error naming its field (quoting at most a prefix of it)."""
+    if isinstance(row, BaseModel):
+        row = row.model_dump()
+    if not isinstance(row, Mapping):
+        raise PipelineError(f"expected an object with a 'text' field, got {type(row).__name__}")
+    try:
+        request = StanceRequest.model_validate({key: clean_value(value) for key, value in row.items()})
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = excerpt(".".join(str(part) for part in first["loc"]) or "row")
+        message = {"missing": "is required", "extra_forbidden": f"is not a known field "
+                   f"(known: {', '.join(REQUEST_FIELDS)})"}.get(first["type"], first["msg"].lower())
+        raise PipelineError(f"{field} {message}", field=field) from None
+    if not request.text.strip():
+        raise PipelineError("text is empty", field="text")
+    too_long = [name for name in REQUEST_FIELDS if len(getattr(request, name) or "") > MAX_TEXT_CHARS]
+    if too_long:
+        raise PipelineError(f"{too_long[0]} is longer than {MAX_TEXT_CHARS} characters", field=too_long[0])
+    return request
+
+
 def parse_requests(rows: Iterable[Mapping[str, Any] | BaseModel]) -> list[StanceRequest]:
     """Validate a batch of rows; the first bad row is an error naming its index and field."""
     requests = []
     for index, row in enumerate(rows):
-        if isinstance(row, BaseModel):
-            row = row.model_dump()
-        if not isinstance(row, Mapping):
-            raise PipelineError(f"row {index}: expected an object with a 'text' field, got {type(row).__name__}")
         try:
-            request = StanceRequest.model_validate({key: clean_value(value) for key, value in row.items()})
-        except ValidationError as error:
-            first = error.errors()[0]
-            field = ".".join(str(part) for part in first["loc"]) or "row"
-            message = {"missing": "is required", "extra_forbidden": f"is not a known field "
-                       f"(known: {', '.join(REQUEST_FIELDS)})"}.get(first["type"], first["msg"].lower())
-            raise PipelineError(f"row {index}: {field} {message}", field=field) from None
-        if not request.text.strip():
-            raise PipelineError(f"row {index}: text is empty", field="text")
-        too_long = [name for name in REQUEST_FIELDS
-                    if len(getattr(request, name) or "") > MAX_TEXT_CHARS]
-        if too_long:
-            raise PipelineError(f"row {index}: {too_long[0]} is longer than {MAX_TEXT_CHARS} characters",
-                                field=too_long[0])
-        requests.append(request)
+            requests.append(parse_request(row))
+        except PipelineError as error:
+            raise PipelineError(f"row {index}: {error.message}", field=error.field) from None
         if len(requests) > MAX_BATCH_ROWS:
             raise PipelineError(f"batch larger than {MAX_BATCH_ROWS} rows: send it in smaller batches")
     return requests
