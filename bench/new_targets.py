@@ -378,55 +378,89 @@ def seed_stances(path: Path) -> dict[str, Label]:
             for speaker, labels in taken.items()}
 
 
-def reference_speakers() -> list[Reference]:
-    """../shared/corpus's indexed speakers (bench/label_agreement.py) and the seed's, each weak-labelled with
-    all functions and with the text alone (no speaker or camp priors): where the neutral discount is chosen."""
+def reference_groups(corpus: Path, index: Path, targets: dict[int, str], scratch: Path) -> list[tuple[str, Path, list]]:
+    """../shared/corpus's indexed articles grouped by target, each group's files linked into a folder of its own
+    (a workflow run takes one target and one folder): (target id, folder, the group's indexed speakers)."""
     import label_agreement
 
+    indexed = label_agreement.parse_index(index.read_text(encoding="utf-8"))
+    groups = []
+    for target_id in sorted({targets[s.number] for s in indexed if s.number in targets}):
+        speakers = [s for s in indexed if targets.get(s.number) == target_id]
+        folder = scratch / "reference" / target_id
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in {s.file for s in speakers}:
+            (folder / name).symlink_to(corpus / name)
+        groups.append((target_id, folder, speakers))
+    return groups
+
+
+def reference_speakers(scratch: Path, workflow: Workflow | None) -> list[Reference]:
+    """Speakers whose stance is known outside the development sets: ../shared/corpus's (INDEX.md, through
+    bench/label_agreement.py) and the seed's (its gold quotes), each run with all labeling functions and with
+    the text alone (no speaker or camp priors), by the weak labels and, given one, by the workflow; every
+    speaker's weights pooled over the speakers.csv rows of their article whose name or configured actor is theirs.
+    This is where the neutral discount is chosen."""
+    import label_agreement as agreement
+
+    model = ExtractConfig().spacy_model
+    runners = {"weak labels": lambda params, folder: weak_label_rows(extracted_quotes(folder, model), params)}
+    if workflow is not None:
+        runners["workflow"] = workflow.rows
+    seed_params = agreement.target_params(SEED_TARGET)
+    seed = (SEED_TARGET, ROOT / seed_params.corpus.path,
+            [(None, speaker, stance) for speaker, stance in
+             seed_stances(ROOT / seed_params.paths.annotations / f"{SEED_TARGET}.csv").items()])
+    groups = [("seed", *seed)]
+    if (agreement.CORPUS / "INDEX.md").is_file():
+        groups += [("corpus", target_id, folder, [(Path(s.file).stem, s.speaker, s.stance) for s in speakers])
+                   for target_id, folder, speakers in reference_groups(agreement.CORPUS, agreement.CORPUS / "INDEX.md",
+                                                                       agreement.read_targets(), scratch)]
     references = []
-    index = label_agreement.CORPUS / "INDEX.md"
-    nlp = load_nlp(ExtractConfig().spacy_model)
-    if index.is_file():
-        indexed, targets = label_agreement.parse_index(index.read_text(encoding="utf-8")), label_agreement.read_targets()
-        for number in sorted({stance.number for stance in indexed} & set(targets)):
-            params = label_agreement.target_params(targets[number])
-            article = [stance for stance in indexed if stance.number == number]
-            _, labelled = label_agreement.compare_article(label_agreement.CORPUS / article[0].file, article, params,
-                                                          nlp, NEUTRAL_WEIGHT)
-            references += [Reference(f"corpus, {variant}", stance.stance,
-                                     [(q.label, q.confidence) for q in label_agreement.quotes_of(stance.speaker,
-                                                                                                 labelled[variant], params)])
-                           for stance in article for variant in label_agreement.VARIANTS]
-    params = label_agreement.target_params(SEED_TARGET)
-    seed = ROOT / params.paths.annotations / f"{SEED_TARGET}.csv"
-    quotes = list(extracted_quotes(ROOT / params.corpus.path, params.extract.spacy_model))
-    for variant, cfg in zip(label_agreement.VARIANTS, (params, label_agreement.without_priors(params))):
-        labelled = weak_label(quotes, cfg.target, cfg.labeling)[0]
-        references += [Reference(f"seed, {variant}", stance,
-                                 [(q.label, q.confidence) for q in label_agreement.quotes_of(speaker, labelled, params)])
-                       for speaker, stance in seed_stances(seed).items()]
+    for source, target_id, folder, speakers in groups:
+        params = agreement.target_params(target_id)
+        for variant, cfg in zip(agreement.VARIANTS, (params, agreement.without_priors(params))):
+            for runner, rows_of in runners.items():
+                rows = [row for row in rows_of(cfg, folder) if row["scope"] == "article"]
+                for article_id, speaker, stance in speakers:
+                    matched = [row for row in rows if article_id in (None, row["article_id"])
+                               and same_speaker(speaker, row["speaker"], params)]
+                    references.append(Reference(f"{source}: {runner}, {variant}", stance,
+                                                [pair for row in matched for pair in weights(row).items()]))
     return references
 
 
+def same_speaker(name: str, predicted: str, params: Params) -> bool:
+    """bench/label_agreement.py's rule: the same normalised name, or the same configured actor."""
+    from label_agreement import normalise_name
+
+    from pipeline.labeling.functions import find_actor
+
+    actor = find_actor(params.target, name)
+    return normalise_name(name) == normalise_name(predicted) or (
+        actor is not None and find_actor(params.target, predicted) == actor)
+
+
 def discount_table(references: Sequence[Reference], checks: dict[str, Run]) -> str:
-    """Speaker agreement per neutral discount on ../shared/corpus and the seed (where it is chosen), and the
+    """Per neutral discount: speakers agreeing on ../shared/corpus and the seed (where it is chosen), and the
     development sets' macro-F1 (the check, not the choice)."""
     sources = list(dict.fromkeys(reference.source for reference in references))
-    header = ("| neutral discount | " + " | ".join(sources) + " | " + " | ".join(checks) + " |\n"
-              + "|---" * (1 + len(sources) + len(checks)) + "|\n")
+    header = ("| | " + " | ".join(str(weight) + (" (now)" if weight == NEUTRAL_WEIGHT else "") for weight in DISCOUNTS)
+              + " |\n" + "|---" * (1 + len(DISCOUNTS)) + "|\n")
     lines = []
-    for weight in DISCOUNTS:
-        agreed = [sum(1 for r in references if r.source == source and r.quotes
-                      and speaker_stance(r.quotes, weight).label == r.stance) for source in sources]
-        totals = [sum(1 for r in references if r.source == source) for source in sources]
-        dev = [f"{run.result(weight).scores['all'].macro_f1:.2f}" for run in checks.values()]
-        mark = " (pipeline/speakers.py)" if weight == NEUTRAL_WEIGHT else ""
-        lines.append(f"| {weight}{mark} | " + " | ".join(f"{a}/{t}" for a, t in zip(agreed, totals)) + " | "
-                     + " | ".join(dev) + " |")
+    for source in sources:
+        group = [r for r in references if r.source == source]
+        agreed = [sum(1 for r in group if r.quotes and speaker_stance(r.quotes, weight).label == r.stance)
+                  for weight in DISCOUNTS]
+        lines.append(f"| {source} | " + " | ".join(f"{a}/{len(group)}" for a in agreed) + " |")
+    for name, run in checks.items():
+        lines.append(f"| check: {name}, macro-F1 | "
+                     + " | ".join(f"{run.result(weight).scores['all'].macro_f1:.2f}" for weight in DISCOUNTS) + " |")
     return ("### The neutral discount (pipeline/speakers.py NEUTRAL_WEIGHT)\n\nA side beats neutral unless neutral "
             "outweighs it more than 1/discount times. Chosen on ../shared/corpus and the seed (speakers agreeing "
-            "with INDEX.md and with the seed's gold quotes); the development sets' macro-F1 at the last step are "
-            "the check, not the choice.\n\n" + header + "\n".join(lines) + "\n")
+            "with INDEX.md and with the seed's gold quotes, by the weak labels and by the workflow's classifier); "
+            "the development sets' macro-F1 at the last step are the check, not the choice.\n\n"
+            + header + "\n".join(lines) + "\n")
 
 
 # --- report ------------------------------------------------------------------------------------------------------
@@ -463,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="*", help="set folder names (default: every folder with a gold.json)")
     parser.add_argument("--steps", nargs="*", type=int, help="step indices (default all; -1 is the last)")
     parser.add_argument("--runners", nargs="*", default=list(RUNNERS), choices=RUNNERS)
+    parser.add_argument("--sections", nargs="*", default=["steps", "discount"], choices=["steps", "discount"],
+                        help="the tables per development set and step, and the neutral discount's")
     parser.add_argument("--speakers", action="store_true", help="also print every gold speaker's prediction")
     parser.add_argument("--quick", action="store_true", help="smoke: one set, 3 articles, 2 steps, weak labels")
     args = parser.parse_args(argv)
@@ -486,7 +522,7 @@ def main(argv: list[str] | None = None) -> int:
     checks: dict[str, Run] = {}
     with tempfile.TemporaryDirectory(prefix="new-targets-") as scratch:
         workflow = Workflow(Path(scratch)) if "workflow" in runners else None
-        for folder in folders:
+        for folder in folders if "steps" in args.sections else []:
             gold = read_gold(folder)
             quotes = extracted_quotes(folder / "articles", ExtractConfig().spacy_model)
             if args.quick:
@@ -515,11 +551,11 @@ def main(argv: list[str] | None = None) -> int:
                     for (step_name, config), result in results.items():
                         print(f"  [{step_name} / {config}]\n{speaker_lines(result)}")
                     print()
-            source = "workflow" if "workflow" in tables else "weak labels, extracted attribution"
-            checks.update({f"{folder.name}: {config} ({source.split(',')[0]})": tables[source][steps[-1].name, config]
+            checks.update({f"{folder.name} {config}, {title.split(',')[0]}": tables[title][steps[-1].name, config]
+                           for title in ("workflow", "weak labels, extracted attribution") if title in tables
                            for config in CONFIGS})
-    if not args.quick:
-        print(discount_table(reference_speakers(), checks))
+        if "discount" in args.sections and not args.quick:
+            print(discount_table(reference_speakers(Path(scratch), workflow), checks))
     return 0
 
 
