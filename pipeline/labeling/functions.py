@@ -202,11 +202,11 @@ def camps_of(target: TargetConfig, speaker: str | None, *descriptions: str | Non
             if mentions(described, [affiliation.name, *affiliation.aliases])]
 
 
-def side_camps(description: str, target: TargetConfig, camp_nouns: Sequence[str]) -> set[Label]:
+def side_camps(described: str, target: TargetConfig, camp_nouns: Sequence[str]) -> set[Label]:
     """The sides a description places the speaker in by the ballot's side names: a side beside a camp
     noun ("the No campaign", "approval camp spokesman"), after "for" ("Together for Yes") or in
     "pro-"/"anti-" ("pro-repeal group" -> for repeal, "anti-Remain" -> against Remain)."""
-    words = tokens(description)
+    words = tokens(described)
     camps = [f"{noun}*" for noun in camp_nouns]
     found: set[Label] = set()
     for label, other, names in (("support", "oppose", target.sides.support), ("oppose", "support", target.sides.oppose)):
