@@ -3,7 +3,7 @@
 A stage hands over a *worker*: a class built once per process, where it loads what it needs (spaCy,
 the exported model), then called with numbered lines of a JSON Lines file; it returns one Outcome
 per non-blank line, in line order: the line's output, or its error as data. The local engine builds
-the worker in the stage's process and gives it every line at once (`numbered_lines`), so spaCy's
+the worker in the stage's process and gives it every line at once (`file_lines`), so spaCy's
 `n_process` and batching work as before; the Ray engine runs the same worker in actors on a cluster
 over batches of lines and hands the outcomes back in line order. Same worker, same records, same
 order; `outputs` then stops at the first error in one line, or skips and lists it (`on_error: skip`).
@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 from pipeline.config import RayConfig
 from pipeline.errors import PipelineError
@@ -45,15 +45,31 @@ def error_of(data: dict[str, Any]) -> PipelineError:
     return PipelineError(data["message"], path=data["path"], line=data["line"], field=data["field"])
 
 
-def numbered_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """The local engine's read: the file's lines with their numbers, undecoded (the worker parses)."""
+def numbered_lines(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, the line without its newline) of a file whose bytes arrive in `chunks`: one reading
+    of lines for both engines, undecoded (the worker decodes and parses, naming the line in its errors)."""
+    number, pending = 0, b""
+    for chunk in chunks:
+        *complete, pending = (pending + chunk).split(b"\n")
+        for raw in complete:
+            number += 1
+            yield number, raw
+    if pending:
+        yield number + 1, pending
+
+
+def file_chunks(handle: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    return iter(lambda: handle.read(size), b"")
+
+
+def file_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The local engine's read of `path`: its numbered lines."""
     try:
         handle = path.open("rb")
     except FileNotFoundError:
         raise PipelineError("file not found (has the previous stage run?)", path=path) from None
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, raw[:-1] if raw.endswith(b"\n") else raw
+        yield from numbered_lines(file_chunks(handle))
 
 
 def outputs(outcomes: Iterable[Outcome], on_error: Literal["fail", "skip"] = "fail",
@@ -85,4 +101,4 @@ def run(engine: Literal["local", "ray"], path: Path, worker_type: type, worker_a
 
 
 def on_this_process(path: Path, worker: Worker) -> Iterator[Outcome]:
-    yield from worker(numbered_lines(path))
+    yield from worker(file_lines(path))

@@ -1,19 +1,20 @@
 """The `ray` engine of pipeline/engines.py: Ray Data reads the file, the stage's worker runs in actors.
 
-Ray Data reads the JSON Lines file on the cluster (one read task per file, streaming blocks of
-numbered lines, unparsed), `map_batches` runs the stage's worker in `workers` actors of one CPU
-each (each loads spaCy or the model once; Ray restarts a killed actor and retries its batch), and
-the outcomes come back to the stage's process in file order (`preserve_order`), where the stage
-writes them. With RAY_ADDRESS set the stage joins that cluster, after checking within
-`connect_timeout_s` that something answers there (Ray itself would retry for minutes); without it,
-it starts a private local Ray instance (never one that happens to run on this machine), stopped
-when the stage ends, Ctrl-C included. The `pipeline` package goes to the workers with the job
-(runtime_env py_modules); the Python environment, the input file and the model folder must be the
-same on every node (README "Running at scale").
+Ray Data reads the JSON Lines file on the stage's own node (a `local://` read task, streaming blocks
+of numbered lines, unparsed), `map_batches` runs the stage's worker in `workers` actors of one CPU
+each anywhere in the cluster (each loads spaCy or the model once; Ray restarts a killed actor and
+retries its batch), and the outcomes come back to the stage's process in file order
+(`preserve_order`), where the stage writes them. With RAY_ADDRESS set the stage joins that cluster,
+after checking within `connect_timeout_s` that something answers there (Ray itself would retry for
+minutes); without it, it starts a private local Ray instance (never one that happens to run on this
+machine), stopped when the stage ends, Ctrl-C included. The `pipeline` package goes to the workers
+with the job (runtime_env py_modules); every node needs the same Python environment, and for
+predict the exported model folder at the same path (README "Running at scale").
 """
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ import ray.data
 from ray.data.datasource import FileBasedDatasource
 
 from pipeline.config import RayConfig
-from pipeline.engines import Outcome
+from pipeline.engines import Outcome, file_chunks, numbered_lines
 from pipeline.errors import PipelineError, raise_if_interrupted
 
 def on_ray(path: Path, worker_type: type, worker_args: dict[str, Any], cfg: RayConfig,
@@ -40,8 +41,10 @@ def on_ray(path: Path, worker_type: type, worker_args: dict[str, Any], cfg: RayC
     with ray_session(cfg):
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True
-        # Reading is light: the read task takes no CPU, so it never waits behind the actors holding them all.
-        lines = ray.data.read_datasource(NumberedLinesDatasource(str(path), cfg.batch_size), num_cpus=0)
+        # local://: the read task runs on this node, so only the stage's machine needs the file; the articles go
+        # to the actors through Ray's object store. It takes no CPU, so it never waits behind the actors.
+        lines = ray.data.read_datasource(NumberedLinesDatasource(f"local://{path.resolve()}", cfg.batch_size),
+                                         num_cpus=0)
         # Ray Data restarts an actor that dies (a killed worker, a lost node) and retries its batch there.
         outcomes = lines.map_batches(RayWorker, fn_constructor_args=(worker_type, worker_args),
                                      batch_size=cfg.batch_size, num_cpus=1,
@@ -79,31 +82,17 @@ class RayWorker:
 
 
 class NumberedLinesDatasource(FileBasedDatasource):
-    """A file as rows (line, text) in blocks of `lines_per_block`, the text undecoded: the workers
-    parse each line and name it in their errors, as the local engine's read does."""
+    """A file as rows (line, text) in blocks of `lines_per_block`, the text undecoded: the workers parse each
+    line and name it in their errors, as the local engine's read does (`numbered_lines`, shared)."""
 
     def __init__(self, path: str, lines_per_block: int):
         super().__init__(path)
         self.lines_per_block = lines_per_block
 
     def _read_stream(self, f: pyarrow.NativeFile, path: str) -> Iterator[pyarrow.Table]:
-        numbers: list[int] = []
-        texts: list[bytes] = []
-        number, pending = 0, b""
-        while chunk := f.read(1 << 20):
-            *complete, pending = (pending + chunk).split(b"\n")
-            for raw in complete:
-                number += 1
-                numbers.append(number)
-                texts.append(raw)
-                if len(numbers) == self.lines_per_block:
-                    yield lines_table(numbers, texts)
-                    numbers, texts = [], []
-        if pending:
-            numbers.append(number + 1)
-            texts.append(pending)
-        if numbers:
-            yield lines_table(numbers, texts)
+        lines = numbered_lines(file_chunks(f))
+        while block := list(itertools.islice(lines, self.lines_per_block)):
+            yield lines_table([number for number, _ in block], [text for _, text in block])
 
 
 def lines_table(numbers: list[int], texts: list[bytes]) -> pyarrow.Table:

@@ -29,7 +29,7 @@ import yaml
 
 from conftest import REPO_ROOT, SHARED, VENV_BIN
 from pipeline.config import ExtractConfig
-from pipeline.engines import numbered_lines, outputs
+from pipeline.engines import file_lines, numbered_lines, outputs
 from pipeline.errors import PipelineError
 from pipeline.extract import ExtractWorker
 from pipeline.records import Article, write_records
@@ -40,20 +40,15 @@ CLUSTER_CPUS = 1  # per node: the machine has two cores, shared
 
 # ---- fast: the pieces -------------------------------------------------------------------------------------------
 
-def test_numbered_lines_datasource_streams_every_line_with_its_number(tmp_path):
-    import pyarrow
-
-    from pipeline.ray_engine import NumberedLinesDatasource
-
+def test_lines_are_numbered_across_chunk_boundaries_and_read_alike_by_both_engines(tmp_path):
     lines = [b'{"a": 1}', b"", b'{"b": "caf\xc3\xa9"}', b"not json", b"\xff\xfe", b'{"last": "no newline"}']
+    data = b"\n".join(lines)
+    expected = list(enumerate(lines, start=1))
+    for size in (1, 3, 7, len(data)):
+        assert list(numbered_lines(data[i:i + size] for i in range(0, len(data), size))) == expected
     path = tmp_path / "x.jsonl"
-    path.write_bytes(b"\n".join(lines))
-    source = NumberedLinesDatasource(str(path), lines_per_block=4)
-    blocks = list(source._read_stream(pyarrow.BufferReader(path.read_bytes()), str(path)))
-    assert [block.num_rows for block in blocks] == [4, 2]
-    rows = [row for block in blocks for row in block.to_pylist()]
-    assert rows == [{"line": number, "text": text} for number, text in enumerate(lines, start=1)]
-    assert list(numbered_lines(path)) == [(row["line"], row["text"]) for row in rows]  # what the local engine reads
+    path.write_bytes(data + b"\n")
+    assert list(file_lines(path)) == expected  # the local engine's read; a final newline adds no line
 
 
 def free_port() -> int:
