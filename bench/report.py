@@ -66,7 +66,8 @@ SCRIPTS: tuple[Script, ...] = (
     Script("scale", "Speed and scale beyond one machine: the local engine and Ray",
            ("--skip", "repro", "encode", "extract", "train", "--engine-fractions", "0.01", "1", "10"),
            ("--quick", "--skip", "encode", "extract", "train"), markdown=True, section="scale_engines"),
-    Script("extract_speed", "Extraction speed and quality on PolNeAR, beside textacy and sayswho"),
+    Script("extract_speed", "Extraction: quality on PolNeAR beside textacy and sayswho, speed against bare spaCy, "
+                            "speaker attribution on the development sets"),
     Script("train_speed", "Training and prediction time per 1,000 examples"),
     Script("predict_overhead", "Predict overhead of the exported model"),
     Script("serve_load", "REST serving under load"),

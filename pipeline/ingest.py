@@ -388,8 +388,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ingest: {params.corpus.name} is an already-labelled dataset; no articles to ingest", file=sys.stderr)
         return 0
     folder = args.corpus or root / params.corpus.path
-    result = ingest_files(find_article_files(folder, params.corpus.formats), params.corpus.on_error,
-                          params.corpus.max_article_chars, root)
+    files = find_article_files(folder, params.corpus.formats)
+    if not files:
+        raise PipelineError(f"no article files ({', '.join('.' + f for f in params.corpus.formats)}) in this folder",
+                            path=folder, field="corpus.path")
+    result = ingest_files(files, params.corpus.on_error, params.corpus.max_article_chars, root)
     summary = summarise(result)
     write_records(root / params.paths.interim / "articles.jsonl", result.articles)
     write_json(root / params.paths.reports / "ingest.json", summary)

@@ -107,12 +107,13 @@ def article_paths(specs: Sequence[str], formats: Sequence[str]) -> list[Path]:
             raise PipelineError("no such file, folder or glob match", path=spec, field="--article")
         for path in matches:
             if not path.is_dir():
-                regular_file_stat(path)  # a FIFO or device named outright is refused, not skipped
-            found = find_article_files(path, list(formats)) if path.is_dir() else [path]
-            if path.is_dir() and not found:
+                regular_file_stat(path)  # a FIFO or device named outright is refused (in a folder: skipped)
+                paths.append(path)
+            elif found := find_article_files(path, list(formats)):
+                paths.extend(found)
+            else:
                 raise PipelineError(f"no article files ({', '.join('.' + f for f in formats)}) in this folder",
                                     path=path, field="--article")
-            paths.extend(found)
     return list(dict.fromkeys(paths))
 
 
@@ -122,8 +123,10 @@ def quotes_of_articles(specs: Sequence[str]) -> list[Quote]:
     from pipeline.ingest import ingest_files
 
     cfg = adhoc_config()
-    articles = ingest_files(article_paths(specs, ["txt", "md", "html", "jsonl"])).articles
-    quotes, _ = run(articles, cfg.model_copy(update={"progress_min_articles": 2}))
+    ingested = ingest_files(article_paths(specs, ["txt", "md", "html", "jsonl"]))
+    for skipped in ingested.skipped:
+        print(f"skipped: {skipped['error']}", file=sys.stderr)
+    quotes, _ = run(ingested.articles, cfg.model_copy(update={"progress_min_articles": 2}))
     return quotes
 
 

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -19,7 +19,11 @@ from pipeline.files import parse_jsonl_lines, read_jsonl, write_jsonl
 LABELS: tuple[str, ...] = ("support", "oppose", "neutral")
 Label = Literal["support", "oppose", "neutral"]
 LABEL2ID: dict[str, int] = {label: index for index, label in enumerate(LABELS)}
-QUOTE_KINDS: tuple[str, ...] = ("direct", "partial", "indirect")
+# direct: the words in quotation marks; partial: a report quoting some of its words; indirect: a
+# report without quotation marks; question: a question or request put to someone ("asked the
+# minister whether ...", "urged voters to ..."), whose speaker is the one who asks.
+QuoteKind = Literal["direct", "partial", "indirect", "question"]
+QUOTE_KINDS: tuple[str, ...] = get_args(QuoteKind)
 
 
 class Record(BaseModel):
@@ -55,7 +59,7 @@ class Quote(Record):
     id: str
     article_id: str
     text: str
-    kind: Literal["direct", "partial", "indirect"]
+    kind: QuoteKind
     cue: str | None
     speaker: str | None
     speaker_mention: str | None

@@ -144,6 +144,8 @@ CASES = [
     ("ingest", write("articles/deep.jsonl", '{"body": ' + DEEP_JSON + "}\n"), ["deep.jsonl:1", "nested too deeply"]),
     ("ingest", write("articles/half.jsonl", '{"title": "cut off", "body": "It was'), ["half.jsonl:1", "malformed JSON"]),
     ("ingest", remove("articles"), ["articles", "corpus folder not found"]),
+    ("ingest", lambda root: [path.unlink() for path in (root / "articles").glob("*")],
+     ["articles [corpus.path]", "no article files (.txt, .md, .html, .jsonl) in this folder"]),
     # extract: the ingest output
     ("extract", write("data/interim/articles.jsonl", b"\x00\x01\x02\xff"), ["articles.jsonl", "not UTF-8"]),
     ("extract", write("data/interim/articles.jsonl", DEEP_JSON + "\n"), ["articles.jsonl:1", "nested too deeply"]),

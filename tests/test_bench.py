@@ -315,6 +315,7 @@ def test_train_speed_smoke(shared):
 def test_extract_speed_smoke(shared):
     out = smoke("bench/extract_speed.py", "--quick")
     assert "PolNeAR dev: 3 articles" in out and "ours" in out
+    assert "bare spaCy nlp.pipe" in out and "Where the time goes" in out
 
 
 @pytest.mark.slow

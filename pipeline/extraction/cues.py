@@ -13,7 +13,7 @@ promise recall remark reveal stress tweet urge vow complain indicate testify obs
 joke quip boast charge accuse pledge threaten caution conclude estimate agree disagree mention hint imply
 speculate reiterate repeat counter retort shout post signal demand answer lament concur brag muse
 tout insinuate clarify elaborate swear guarantee assure inform remind advise recount describe call label
-continue reason exclaim yell scream
+continue reason exclaim yell scream highlight outline
 brand dub term
 """.split())
 
@@ -28,6 +28,15 @@ EVIDENCE_VERBS = frozenset("show find learn".split())
 # "X called the talk of a referendum 'unacceptable'": the content is the object and its predicate.
 NAMING_VERBS = frozenset("call describe label brand dub term".split())
 
+# Verbs of criticism: their bare object is who or what is criticised, not words anyone said
+# ("condemned the vocal 'no' voters"); what they were criticised for or as is ("criticised the
+# plan for ignoring farmers", "blasted it as 'a disgrace'"), and so are the critic's own words in
+# quotation marks ('attacked "the politics of fear"').
+CRITICISM_VERBS = frozenset("""
+condemn criticize criticise blast slam attack denounce decry deride lambaste ridicule mock dismiss blame pan
+berate castigate scold rebuke chastise assail excoriate vilify disparage belittle scorn
+""".split())
+
 # Verbs of judging, citing and proposing: their object (with its "as ..." predicate) is the
 # content ("blasted Clinton as a 'disgrace'", "proposed a carbon tax"); PolNeAR counts these.
 ATTITUDE_VERBS = frozenset("""
@@ -35,7 +44,7 @@ blast slam attack criticize criticise praise cite reference chant exhort encoura
 accuse condemn denounce defend endorse back support oppose reject welcome applaud hail question challenge
 demand seek want refer quote recite sing read decry deride lambaste ridicule tout laud blame propose mention
 echo discuss document disclose
-""".split())
+""".split()) | CRITICISM_VERBS
 
 # Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
 REPORT_NOUNS = frozenset("""
@@ -52,6 +61,11 @@ INTENTION_VERBS = frozenset("""
 vow promise pledge threaten urge ask refuse want plan intend seek decide hope expect aim decline agree offer
 """.split())
 
+# Verbs that put a question or a request to someone: the asker is the speaker, and the addressee
+# with what they are asked is the content ("asked the minister whether ...", "urged voters to ...",
+# "called on the parties to ...", "asked that her name not be used").
+REQUEST_VERBS = frozenset("ask urge press implore beg exhort encourage invite appeal call request demand petition".split())
+
 # Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
 # headed by one of these (and no name) is a description to resolve to a person.
 ROLE_NOUNS = frozenset("""
@@ -62,6 +76,9 @@ candidate nominee manager strategist lawyer attorney judge professor analyst exp
 ceo founder officer deputy lawmaker congressman congresswoman legislator politician campaign_manager
 pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
 """.split())
+
+# Role nouns that news uses as an epithet for someone already speaking ('..., said the leader').
+EPITHET_ROLE_NOUNS = frozenset("leader official head chief politician".split())
 
 CUE_VERBS = SPEECH_VERBS | THOUGHT_VERBS | EVIDENCE_VERBS
 

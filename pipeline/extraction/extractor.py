@@ -2,13 +2,17 @@
 
 1. quotation-mark spans in the raw text (quote_marks.find_quote_spans)
 2. cue frames (frames.py): reporting verbs from the parse, "according to", report nouns,
-   headline and transcript labels ("Pence: ..."), dash attributions ('"..." - Name');
-   a frame inside a quotation belongs to the quoted speaker and is dropped
+   speaker labels ("Pence: ...", 'Anna Berg, mayor: "..."'), names after a quotation ('"..."
+   - Name', '"...," Name, role.'), embedded posts ('... — Name (@handle) date'); a frame
+   inside a quotation belongs to the quoted speaker
 3. each frame's content becomes a quote: direct when quotation marks cover the clause,
-   partial when they cover part of it, indirect otherwise; a report nested inside
-   another report's content is part of it, not a quote of its own
+   partial when they cover part of it, question when it is asked of someone, indirect
+   otherwise; a report nested inside another report's content or a quotation is part of
+   it, and also a quote of its own when it names its own speaker
 4. quotation-mark spans no frame claimed: attributed to a cue in the same, next or
-   colon-ended previous sentence, or continuing the quote before it
+   colon-ended previous sentence, to the person the sentence before is about, or
+   continuing the quote before it; then paragraphs without quotation marks that are
+   someone's words (after 'She said:', or inside a quotation running over paragraphs)
 5. speakers resolved (resolution.SpeakerResolver) in document order
 """
 from __future__ import annotations
@@ -19,8 +23,9 @@ from spacy.tokens import Doc, Span
 
 from pipeline.extraction.cues import SPEECH_VERBS
 from pipeline.extraction.nlp import sentence_of_token
-from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, dash_attribution_frames, find_cue_frames,
-                                        speaker_label_frames)
+from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, find_cue_frames,
+                                        name_after_quotation_frames, post_signature_frames, speaker_label_frames,
+                                        subject_of)
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -93,10 +98,47 @@ def cut_nested_frames(text: str, frame: CueFrame, frames: list[CueFrame]) -> tup
     return start, end
 
 
+FIRST_AND_SECOND_PERSON = frozenset({"i", "we", "you", "me", "us"})  # the quoted speaker's own words
+HYPOTHETICAL = frozenset({"would", "could", "might", "should", "may", "must", "can", "ca"})
+
+
+def reports_on_its_own(frame: CueFrame, within: tuple[int, int]) -> bool:
+    """A report nested in another's content or quotation (`within`) that is a quote of its own: a
+    reporting verb whose speaker is named or described inside it ('the Supreme Court has clarified
+    that ...', 'Ms Kennedy is correct to say that ...'), not a pronoun, neither negated nor hypothetical."""
+    speaker, cue = frame.speaker, frame.cue
+    if speaker is None or frame.content is None or frame.shape not in ("clause", "according") \
+            or not within[0] <= speaker.idx < within[1]:
+        return False
+    if speaker.pos_ not in ("PROPN", "NOUN") or cue.lemma_.lower() not in SPEECH_VERBS | {"according"}:
+        return False
+    return not any(child.dep_ == "neg" or child.dep_ == "aux" and child.lower_ in HYPOTHETICAL for child in cue.children)
+
+
+def says_that(frame: CueFrame) -> bool:
+    """The cue's complement opens with 'that'."""
+    return any(child.dep_ == "ccomp" and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)
+               for child in frame.cue.children)
+
+
+def enclosing_quotation(char: int, spans: list[QuoteSpan]) -> tuple[int, int]:
+    return next(((span.start, span.end) for span in spans if span.start <= char < span.end), (char, char))
+
+
+def nested_candidate(frame: CueFrame, start: int, end: int, spans: list[QuoteSpan]) -> Candidate:
+    """A nested report's content, partial when quotation marks inside it (not around it) quote some of it."""
+    inner = [span for span in overlapping(spans, start, end) if not span.start <= frame.cue.idx < span.end]
+    if inner:
+        start = min(start, min(span.start for span in inner))
+        end = max(end, max(span.end + (1 if span.closed else 0) for span in inner))
+    return Candidate(start, end, "partial" if inner else "indirect", frame)
+
+
 def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
                      used: set[QuoteSpan]) -> list[Candidate]:
     """Step 3: the content each frame governs, with its kind."""
     contents = {}
+    shapes = {id(frame): frame.shape for frame in frames}
     for frame in frames:
         if frame.content is not None and (content := cut_nested_frames(text, frame, frames)) is not None:
             contents[id(frame)] = content
@@ -105,11 +147,22 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
         if id(frame) not in contents:
             continue
         start, end = contents[id(frame)]
-        if any(other_start <= frame.cue.idx < other_end for key, (other_start, other_end) in contents.items()
-               if key != id(frame)):
-            continue  # a report inside another report's content is part of what was said
+        outer = [(shapes[key], (other_start, other_end)) for key, (other_start, other_end) in contents.items()
+                 if key != id(frame) and other_start <= frame.cue.idx < other_end]
+        if outer:
+            # a report inside another report's content is part of what was said; one with a speaker
+            # of its own ('X said the court has ruled that ...') is also that speaker's quote
+            shape, within = outer[0]
+            if shape != "question" and reports_on_its_own(frame, within):
+                candidates.append(nested_candidate(frame, start, end, spans))
+            continue
         marked = overlapping(spans, start, end)
-        if marked and frame.shape == "clause" and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
+        if frame.shape == "post":  # a post's own words, with or without quotation marks inside
+            used.update(marked)
+            candidates.append(Candidate(start, end, "direct", frame))
+            continue
+        if marked and frame.shape in ("clause", "label", "question") \
+                and quote_coverage(text, start, end, marked) >= DIRECT_COVERAGE:
             for span in marked:
                 if span not in used:
                     used.add(span)
@@ -119,7 +172,8 @@ def frame_candidates(text: str, frames: list[CueFrame], spans: list[QuoteSpan],
             used.update(marked)
             start = min(start, min(span.start for span in marked))
             end = max(end, max(span.end + (1 if span.closed else 0) for span in marked))
-        candidates.append(Candidate(start, end, "partial" if marked else "indirect", frame))
+        kind = "question" if frame.shape == "question" else "partial" if marked else "indirect"
+        candidates.append(Candidate(start, end, kind, frame))
     return candidates
 
 
@@ -141,7 +195,7 @@ def cue_for_span(doc: Doc, text: str, span: QuoteSpan, frames: list[CueFrame],
         between = text[span.end:following.start_char]
         if "\n" not in between:
             sentence_starts.add(following.start)
-    if first.start > 0:
+    if first.start > 0 and not text[first.start_char:span.start].strip(QUOTE_CHARS + " \n"):
         # 'She continued, | "..."' and 'Trump said: "..."', even across a paragraph break
         preceding = sentence_of_token(doc[first.start - 1])
         if text[preceding.start_char:span.start].rstrip(QUOTE_CHARS + " \n").endswith((":", ",")):
@@ -168,13 +222,60 @@ def span_candidates(doc: Doc, text: str, spans: list[QuoteSpan], frames: list[Cu
     for span in spans:
         if span in used or len(text[span.start:span.end].split()) < MIN_UNCUED_QUOTE_WORDS:
             continue
-        frame = cue_for_span(doc, text, span, frames, quoting) or colon_introduced_frame(doc, text, span.start)
+        frame = (cue_for_span(doc, text, span, frames, quoting) or colon_introduced_frame(doc, text, span.start)
+                 or previous_sentence_frame(doc, text, span))
         if frame is None:
             frame = continued_frame(span, claimed + candidates, paragraphs, text)
         if frame is not None:
             used.add(span)
             candidates.append(Candidate(span.start, span.end, "direct", frame))
     return candidates
+
+
+def unmarked_paragraph_candidates(text: str, spans: list[QuoteSpan], frames: list[CueFrame],
+                                  claimed: list[Candidate]) -> list[Candidate]:
+    """Paragraphs of someone's words with no quotation marks of their own: after a paragraph that
+    ends 'She said:', and between a quotation left open at a paragraph's end and a paragraph that
+    opens with a quotation mark (the continuing paragraph lost its opening mark). Neither may hold a
+    report with a speaker of its own ('I', 'we' and 'you' are the speaker's own words)."""
+    paragraphs = paragraph_ranges(text)
+    candidates = []
+    for number, (start, end) in enumerate(paragraphs[:-1]):
+        next_start, next_end = paragraphs[number + 1]
+        if overlapping(spans, next_start, next_end) or any(
+                next_start <= frame.cue.idx < next_end and frame.speaker is not None
+                and frame.speaker.lower_ not in FIRST_AND_SECOND_PERSON for frame in frames):
+            continue
+        frame = None
+        if text[start:end].rstrip().endswith(":"):
+            frame = next((frame for frame in reversed(frames) if start <= frame.cue.idx < end
+                          and frame.speaker is not None and frame.content is None), None)
+        else:
+            left_open = [candidate for candidate in claimed if candidate.kind == "direct"
+                         and start <= candidate.start < end and candidate.end >= end]
+            after = paragraphs[number + 2][0] if number + 2 < len(paragraphs) else None
+            if left_open and after is not None and text[after] in QUOTE_CHARS:
+                frame = left_open[-1].frame
+        if frame is not None:
+            candidates.append(Candidate(next_start, next_end, "direct", frame))
+    return candidates
+
+
+def previous_sentence_frame(doc: Doc, text: str, span: QuoteSpan) -> CueFrame | None:
+    """'He referred to the 1983 vote. "Back then ..."', 'Ms Ruiz voted early and made a statement.
+    "We must ..."': a quotation opening a sentence, with no cue, speaks for the person who is the
+    subject of the sentence before it in the same paragraph."""
+    first = sentence_of(doc, span.start)
+    if first is None or first.start == 0 or text[first.start_char:span.start].strip(QUOTE_CHARS + " "):
+        return None
+    before = doc[first.start - 1]
+    if "\n" in before.text_with_ws or before.is_space:
+        return None
+    root = sentence_of_token(before).root
+    speaker, inherited = subject_of(root)
+    if speaker is None or not (speaker.lower_ in ("he", "she") or speaker.ent_type_ == "PERSON"):
+        return None
+    return CueFrame(root, root.text, speaker, inherited, None, "none")
 
 
 def continued_frame(span: QuoteSpan, earlier: list[Candidate], paragraphs: list[tuple[int, int]],
@@ -229,13 +330,24 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
     paragraphs = paragraph_ranges(text)
     closed = [(span.start, span.end) for span in spans if span.closed]
     frames = sorted(find_cue_frames(doc, extra_cues) + speaker_label_frames(doc, paragraphs)
-                    + dash_attribution_frames(doc, text, closed), key=lambda frame: frame.cue.i)
+                    + name_after_quotation_frames(doc, text, closed) + post_signature_frames(doc, text, paragraphs),
+                    key=lambda frame: frame.cue.i)
+    quoted = [frame for frame in frames if quoted_report(frame, spans)]
     frames = [frame for frame in frames if not quoted_report(frame, spans)]
     used: set[QuoteSpan] = set()
     candidates = frame_candidates(text, frames, spans, used)
+    # inside a quotation only a named speaker's 'that' clause: the quoted speaker reporting someone
+    # ('"Judge Ruiz has confirmed that ..."'), not their turns of phrase ('"... say it's a hoax"')
+    candidates += [nested_candidate(frame, *frame.content, spans) for frame in quoted
+                   if reports_on_its_own(frame, enclosing_quotation(frame.cue.idx, spans))
+                   and frame.speaker.pos_ == "PROPN" and says_that(frame)]
     candidates += span_candidates(doc, text, spans, frames, used, candidates)
+    unmarked = unmarked_paragraph_candidates(text, spans, frames, candidates)
+    candidates += unmarked
+    if unmarked:  # a quotation after an unmarked paragraph can now continue it
+        candidates += span_candidates(doc, text, spans, frames, used, candidates)
     candidates.sort(key=lambda candidate: (candidate.start, candidate.end))
-    resolver = SpeakerResolver(doc, text, PersonRegistry(doc))
+    resolver = SpeakerResolver(doc, text, PersonRegistry(doc, spans), spans)
     quotes: dict[str, Quote] = {}
     for candidate in candidates:
         start, end = trim(text, candidate.start, candidate.end)

@@ -55,6 +55,15 @@ def sentences(doc: Doc) -> tuple[list[Span], list[int]]:
     return cached
 
 
+def tokens(doc: Doc) -> list[Token]:
+    """The doc's tokens as one list, built once per doc: every step walks them, and iterating a
+    Doc makes a new Token object for each token on every pass."""
+    cached = doc.user_data.get("tokens")
+    if cached is None:
+        cached = doc.user_data["tokens"] = list(doc)
+    return cached
+
+
 def sentence_of_token(token: Token) -> Span:
     spans, of_token = sentences(token.doc)
     return spans[of_token[token.i]]
