@@ -572,6 +572,10 @@ def steady(rows: list[EngineRow], stage: str, setup: str) -> tuple[float, float]
     return rate, max(0.0, small.seconds - small.records / rate)
 
 
+def days(seconds: float) -> str:
+    return f"{seconds / 86400:,.1f} days" if seconds > 2 * 86400 else f"{seconds / 3600:,.1f} h"
+
+
 def projection(rows: list[EngineRow], facts: dict) -> None:
     """On paper, from the figures above: time and workers for ten million articles, and what stops the scaling."""
     one, two = (steady(rows, "extract", setup) for setup in ("Ray, 1 worker", "Ray, 2 workers on 2 nodes"))
@@ -585,7 +589,6 @@ def projection(rows: list[EngineRow], facts: dict) -> None:
     quotes_per_article = facts["quotes"] / facts["articles"]
     out_bytes = facts["quote_bytes"] / facts["articles"]
     in_bytes = facts["article_bytes"] / facts["articles"]
-    days = lambda seconds: f"{seconds / 86400:,.1f} days" if seconds > 2 * 86400 else f"{seconds / 3600:,.1f} h"  # noqa: E731
     print(f"Marginal rates from the two largest sizes (time differences, so start-up drops out): local "
           f"{local[0]:.2f} articles/s; Ray {per_worker:.2f} per worker with one worker, {two[0]:.2f} with two "
           f"({efficiency:.0%} of twice one worker); start-up {one[1]:.0f} s (1 worker) and {two[1]:.0f} s (2 "

@@ -136,7 +136,8 @@ def extract_corpus(source: Path, target: Path, cfg: ExtractConfig, on_error: str
     (`n_process` 1)."""
     worker_args = {"cfg": cfg if cfg.engine == "local" else cfg.model_copy(update={"n_process": 1}),
                    "source": label or str(source)}
-    with contextlib.closing(engines.run(cfg.engine, source, ExtractWorker, worker_args, cfg.ray, "extract")) as outcomes:
+    outcomes = engines.run(cfg.engine, source, ExtractWorker, worker_args, cfg.ray, "extract")
+    with contextlib.closing(outcomes):
         return write_quotes(outcomes, target, on_error)
 
 

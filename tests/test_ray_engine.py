@@ -384,3 +384,22 @@ def test_ctrl_c_on_a_local_ray_instance_writes_nothing_and_leaves_no_ray_process
     assert sorted(path.name for path in (copy / "data/interim").iterdir()) == ["articles.jsonl", "quotes.jsonl"]
     _, alive = psutil.wait_procs(list(descendants.values()), timeout=60)
     assert not alive, [process.pid for process in alive]
+
+
+@pytest.mark.slow
+def test_the_readme_command_runs_extract_and_predict_on_the_cluster_through_dvc(cluster, pipeline_project, tmp_path):
+    """`RAY_ADDRESS=... bin/dvc exp run -S extract.engine=ray -S predict.engine=ray` in a project that ran: both
+    stages run again, on the cluster, and their outputs are the ones the local engine wrote."""
+    project = tmp_path / "project"
+    shutil.copytree(pipeline_project, project, symlinks=True)
+    (project / ".venv").symlink_to(VENV_BIN.parent)
+    outputs = ("data/interim/quotes.jsonl", "reports/predictions.jsonl", "reports/speakers.csv")
+    before = {name: (project / name).read_bytes() for name in outputs}
+    env = {**stage_env(cluster), "PATH": "/usr/bin:/bin", "CI": "true"}
+    env.pop("PYTHONPATH")  # the project's own copy of the code, as for a user
+    done = subprocess.run(["bin/dvc", "exp", "run", "-S", "extract.engine=ray", "-S", "predict.engine=ray"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Running stage 'extract'" in done.stdout and "Running stage 'predict'" in done.stdout
+    assert "(ray engine)" in done.stdout + done.stderr
+    assert {name: (project / name).read_bytes() for name in outputs} == before
