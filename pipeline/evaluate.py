@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +49,26 @@ def classification_metrics(gold: list[str], predicted: list[str]) -> dict[str, A
     }
 
 
-def bootstrap_macro_f1(gold: list[str], predicted: list[str], samples: int, seed: int) -> tuple[float, float]:
-    """95% percentile interval of macro-F1 over resampled evaluation sets."""
-    from sklearn.metrics import f1_score
-
+def bootstrap_interval(gold: Sequence[str], predicted: Sequence[str],
+                       metric: Callable[[Sequence[str], Sequence[str]], float], samples: int,
+                       seed: int) -> tuple[float, float]:
+    """95% percentile interval of `metric(gold, predicted)` over resampled evaluation sets."""
     rng = np.random.default_rng(seed)
     gold_array, predicted_array = np.asarray(gold), np.asarray(predicted)
     scores = []
     for _ in range(samples):
         index = rng.integers(0, len(gold), len(gold))
-        scores.append(f1_score(gold_array[index], predicted_array[index], average="macro", zero_division=0))
+        scores.append(metric(gold_array[index], predicted_array[index]))
     low, high = np.percentile(scores, [2.5, 97.5])
     return float(low), float(high)
+
+
+def bootstrap_macro_f1(gold: list[str], predicted: list[str], samples: int, seed: int) -> tuple[float, float]:
+    """95% percentile interval of macro-F1 over resampled evaluation sets."""
+    from sklearn.metrics import f1_score
+
+    return bootstrap_interval(gold, predicted, lambda g, p: f1_score(g, p, average="macro", zero_division=0),
+                              samples, seed)
 
 
 def out_of_fold_proba(rows: list[dict[str, Any]], config: ModelConfig, seed: int) -> tuple[list[dict], np.ndarray]:

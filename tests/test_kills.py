@@ -20,6 +20,7 @@ from pathlib import Path
 import mlflow
 import psutil
 import pytest
+import yaml
 
 from conftest import VENV_BIN
 
@@ -46,19 +47,31 @@ def project(pipeline_project, tmp_path) -> Path:
     another model kind, so train, evaluate, export and predict all run again."""
     copy = tmp_path / "project"
     shutil.copytree(pipeline_project, copy, symlinks=True)
-    subprocess.run([str(VENV_BIN / "python"), "-m", "pipeline.config", "model=tfidf_svm"], cwd=copy,
+    current = yaml.safe_load((copy / "params.yaml").read_text())["model"]["name"]
+    other = "tfidf_logreg" if current == "tfidf_svm" else "tfidf_svm"  # whatever earlier tests left
+    subprocess.run([str(VENV_BIN / "python"), "-m", "pipeline.config", f"model={other}"], cwd=copy,
                    env=environment(), check=True, capture_output=True)
     return copy
 
 
 def stage_process(parent: psutil.Process, module: str) -> psutil.Process | None:
+    """The innermost process running `module`: DVC starts the stage as `sh -c 'bin/python -m ...'`,
+    and killing that shell would leave the stage's own process running on."""
+    running = []
     for child in parent.children(recursive=True):
         try:
             if module in " ".join(child.cmdline()):
-                return child
+                running.append(child)
         except psutil.NoSuchProcess:
             continue
-    return None
+    parents = set()
+    for process in running:
+        try:
+            parents.add(process.ppid())
+        except psutil.NoSuchProcess:
+            continue
+    innermost = [process for process in running if process.pid not in parents]
+    return innermost[0] if innermost else None
 
 
 def kill_stage_when(project: Path, module: str, ready, sig=signal.SIGKILL, timeout: float = 600):

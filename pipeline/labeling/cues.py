@@ -39,7 +39,8 @@ class CueMatch:
     negated: bool
 
 
-def _word_matches(pattern: str, word: str) -> bool:
+def word_matches(pattern: str, word: str) -> bool:
+    """A word against a pattern: exact, or any ending for a trailing `*` (`recogni*`)."""
     return word.startswith(pattern[:-1]) if pattern.endswith("*") else word == pattern
 
 
@@ -53,10 +54,10 @@ def find_cues(text_tokens: Sequence[str], phrases: Iterable[str], negators: Iter
         pattern = phrase_tokens(phrase)
         if not pattern:
             continue
-        starts = [i for i in range(len(text_tokens) - len(pattern) + 1) if _word_matches(pattern[0], text_tokens[i])]
+        starts = [i for i in range(len(text_tokens) - len(pattern) + 1) if word_matches(pattern[0], text_tokens[i])]
         for start in starts:
             window = text_tokens[start:start + len(pattern)]
-            if all(_word_matches(p, w) for p, w in zip(pattern, window)):
+            if all(word_matches(p, w) for p, w in zip(pattern, window)):
                 matches.append(CueMatch(phrase, start, _negated(text_tokens, start, negator_set, scope)))
     return matches
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.config import Actor, Affiliation, LabelingConfig, TargetConfig
-from pipeline.labeling.cues import find_cues, mentions, tokens
+from pipeline.labeling.cues import find_cues, mentions, phrase_tokens, tokens, word_matches
 from pipeline.records import LABELS, Label, Quote
 
 Vote = Label | None
@@ -129,6 +129,21 @@ def reporting_frame(target: TargetConfig, cfg: LabelingConfig) -> LabelingFuncti
     return per_quote("reporting_frame", vote)
 
 
+def stance_grammar(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction:
+    """What the speaker says they are for or against, read from the parse of the quote's sentence
+    (grammar.py): stance verbs and nouns aimed at the proposal, votes for the ballot's sides
+    (`target.sides`), evaluations of what a side's win would bring; negation, hedges, conditions."""
+    from pipeline.labeling.grammar import Vocabulary, decide, parse_sentences, read_stance
+
+    vocabulary = Vocabulary.build(cfg.stance_words, target)
+
+    def vote_all(quotes: Sequence[Quote]) -> list[Vote]:
+        docs = parse_sentences(cfg.spacy_model, [quote.sentence for quote in quotes])
+        return [decide(read_stance(doc, quote, vocabulary)) for doc, quote in zip(docs, quotes)]
+
+    return LabelingFunction("stance_grammar", vote_all)
+
+
 def target_relevance(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction:
     """A quote about another question (Abkhazia's own status, another war) takes no side on this one."""
 
@@ -165,6 +180,11 @@ def speaker_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction
     return per_quote("speaker_prior", vote)
 
 
+def description(speaker: str | None, *descriptions: str | None) -> str:
+    """Who the article says a speaker is, as one string: name, mention, role ("spokeswoman for the Yes campaign")."""
+    return " ; ".join(part for part in (speaker, *descriptions) if part)
+
+
 def speaker_affiliations(target: TargetConfig, quote: Quote) -> list[Affiliation]:
     """The camps a quote's speaker belongs to (see `camps_of`)."""
     return camps_of(target, quote.speaker, quote.speaker_mention, quote.speaker_role)
@@ -177,17 +197,45 @@ def camps_of(target: TargetConfig, speaker: str | None, *descriptions: str | Non
     actor = find_actor(target, speaker)
     if actor and actor.affiliation:
         return [by_name[actor.affiliation]]
-    described = " ; ".join(part for part in (speaker, *descriptions) if part)
+    described = description(speaker, *descriptions)
     return [affiliation for affiliation in target.affiliations
             if mentions(described, [affiliation.name, *affiliation.aliases])]
 
 
+def side_camps(described: str, target: TargetConfig, camp_nouns: Sequence[str]) -> set[Label]:
+    """The sides a description places the speaker in by the ballot's side names: a side beside a camp
+    noun ("the No campaign", "approval camp spokesman"), after "for" ("Together for Yes") or in
+    "pro-"/"anti-" ("pro-repeal group" -> for repeal, "anti-Remain" -> against Remain)."""
+    words = tokens(described)
+    camps = [f"{noun}*" for noun in camp_nouns]
+    found: set[Label] = set()
+    for label, other, names in (("support", "oppose", target.sides.support), ("oppose", "support", target.sides.oppose)):
+        for name in names:
+            pattern = list(phrase_tokens(name))
+            for start in range(len(words) - len(pattern) + 1):
+                first, rest = words[start], words[start + 1:start + len(pattern)]
+                prefix, _, side_word = first.partition("-")
+                if prefix in {"pro", "anti"} and [side_word, *rest] == pattern:
+                    found.add(label if prefix == "pro" else other)
+                elif [first, *rest] == pattern:
+                    near = words[max(0, start - 2):start] + words[start + len(pattern):start + len(pattern) + 2]
+                    if words[start - 1:start] == ["for"] or any(word_matches(camp, word) for camp in camps for word in near):
+                        found.add(label)
+    return found
+
+
 def affiliation_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction:
-    """The usual stance of the speaker's camp ("Georgian Foreign Minister ..." -> Georgian government);
-    abstains when the camps named disagree or take no known side."""
+    """The usual stance of the speaker's camp, from who the article says the speaker is: a configured camp
+    ("Georgian Foreign Minister ..." -> Georgian government), a side of the ballot ("director of the Yes
+    campaign", `target.sides`) or a role that takes no side (`labeling.neutral_roles`: returning officer,
+    pollster). Abstains when the camps named disagree or take no known side."""
 
     def vote(quote: Quote) -> Vote:
         stances = {affiliation.stance for affiliation in speaker_affiliations(target, quote)} - {None}
+        described = description(quote.speaker, quote.speaker_mention, quote.speaker_role)
+        stances |= side_camps(described, target, cfg.stance_words.camp_nouns)
+        if not stances and mentions(described, cfg.neutral_roles):
+            stances = {"neutral"}
         return stances.pop() if len(stances) == 1 else None
 
     return per_quote("affiliation_prior", vote)
@@ -224,7 +272,7 @@ def example_similarity(target: TargetConfig, cfg: LabelingConfig) -> LabelingFun
 
 BUILDERS: dict[str, Callable[[TargetConfig, LabelingConfig], LabelingFunction]] = {
     builder.__name__: builder
-    for builder in (cue_support, cue_oppose, cue_procedure, reporting_frame, target_relevance,
+    for builder in (cue_support, cue_oppose, cue_procedure, reporting_frame, stance_grammar, target_relevance,
                     speaker_prior, affiliation_prior, example_similarity)
 }
 
