@@ -10,6 +10,10 @@ SERVE_PORT ?= 5001
 SERVE_WORKERS ?= 2
 SERVE_MAX_BODY_MB ?= 4
 MODEL ?= models/stance
+MLFLOW_PORT ?= 5002
+MLFLOW_BACKEND ?= sqlite:///$(CURDIR)/mlflow.db
+MLFLOW_ARTIFACTS ?= $(CURDIR)/mlruns
+MLFLOW_WORKERS ?= 2
 
 # Models come from installed packages only; never from a hub at run time.
 export HF_HUB_OFFLINE := 1
@@ -17,12 +21,12 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup repro pipeline test test-fast ui serve bench clean
+.PHONY: setup repro pipeline test test-fast ui mlflow-server serve bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,scale]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -45,6 +49,14 @@ test-fast: $(STAMP)
 # ui and serve only need the venv to exist (order-only: an edited pyproject.toml does not reinstall here).
 ui: | $(STAMP)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlflow.db --host $(HOST) --port $(UI_PORT)
+
+# A tracking server that several machines log to: point them at it with
+# MLFLOW_TRACKING_URI=http://<this host>:$(MLFLOW_PORT) (HOST=0.0.0.0 to listen beyond this machine). By default it
+# serves the project's own store (mlflow.db) and artifact folder (mlruns/, also the root of new experiments'
+# artifacts, which clients upload through the server); production: README "Running at scale" (PostgreSQL, S3).
+mlflow-server: | $(STAMP)
+	$(BIN)/mlflow server --backend-store-uri $(MLFLOW_BACKEND) --artifacts-destination $(MLFLOW_ARTIFACTS) \
+		--host $(HOST) --port $(MLFLOW_PORT) --workers $(MLFLOW_WORKERS)
 
 serve: | $(STAMP)
 	@test -f $(MODEL)/MLmodel || { echo "no exported model at $(MODEL): run 'make repro' first"; exit 2; }

@@ -57,12 +57,15 @@ class Script:
 SCRIPTS: tuple[Script, ...] = (
     Script("stance_quality", "Stance quality on public datasets", markdown=True),
     Script("scale", "Speed and scale: repro, encode rate, ingest + extract vs corpus size",
-           ("--skip", "train", "--fractions", "0.01", "0.1", "0.25", "1", "10", "100", "--plot",
+           ("--skip", "engines", "train", "--fractions", "0.01", "0.1", "0.25", "1", "10", "100", "--plot",
             "docs/scale_extract.png"),
            markdown=True),
     Script("scale", "Speed and scale: train time vs training size", ("--skip", "repro", "encode", "extract",
-           "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
+           "engines", "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
            ("--quick",), markdown=True, section="scale_train"),
+    Script("scale", "Speed and scale beyond one machine: the local engine and Ray",
+           ("--skip", "repro", "encode", "extract", "train", "--engine-fractions", "0.01", "1", "10"),
+           ("--quick", "--skip", "encode", "extract", "train"), markdown=True, section="scale_engines"),
     Script("extract_speed", "Extraction: quality on PolNeAR beside textacy and sayswho, speed against bare spaCy, "
                             "speaker attribution on the development sets"),
     Script("train_speed", "Training and prediction time per 1,000 examples"),

@@ -16,7 +16,15 @@
    it ends: a run that is stopped resumes at the next segment, and a finished size is read back
    instead of re-measured (--fresh re-measures). A checkpoint is only resumed by the same
    extraction code (its hash is part of the checkpoint).
-4. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
+4. The engines (`engines`): the same PolNeAR train sizes (--engine-fractions, default 1/100x, 1x and
+   the 10x copy) through the extract stage on the local engine (1 and 2 spaCy processes) and on Ray
+   (extract.engine: ray) with 1 worker and with 2 workers on a two-node cluster started here
+   (ray.cluster_utils, one CPU per node), then their quotes through the predict stage's classification
+   (local, Ray 1 and 2 workers; --model, default models/stance, skipped when absent); all in one run,
+   each setup's rate against the local engine's, and whether its output is the local engine's, byte
+   for byte. From the two largest sizes, on paper: time and workers for ten million articles, and
+   where it stops scaling (the driver's own rate is measured on the largest size's quotes).
+5. Train time against training size: SemEval tweets as in bench/train_speed.py (its data and
    `measure`), for the default model (tfidf_logreg with votes), tfidf_svm and embedding_logreg.
 
 Tables go to stdout (markdown), the growth plot to --plot (PNG).
@@ -24,12 +32,14 @@ Tables go to stdout (markdown), the growth plot to --plot (PNG).
     .venv/bin/python bench/scale.py
     .venv/bin/python bench/scale.py --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
     .venv/bin/python bench/scale.py --skip repro encode train --fractions 100 --n-process 2  # resumable
-    .venv/bin/python bench/scale.py --skip repro encode extract          # train time only
+    .venv/bin/python bench/scale.py --skip repro encode extract engines  # train time only
+    .venv/bin/python bench/scale.py --skip repro encode extract train    # local engine vs Ray (about 3 hours)
     .venv/bin/python bench/scale.py --quick                            # smoke: tiny sizes, no repro
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -41,6 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,7 +69,7 @@ from pipeline.files import atomic_open, write_json  # noqa: E402
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
 VENV = Path(sys.executable).parent.parent
-PARTS = ("repro", "encode", "extract", "train")
+PARTS = ("repro", "encode", "extract", "engines", "train")
 TRAIN_KINDS = ("tfidf_logreg", "tfidf_svm", "embedding_logreg")
 CHECKPOINTS = ROOT / "docs" / "bench" / "scale"
 SEGMENT_ARTICLES = 4_200  # ~8 min with 2 processes: what a stopped run can lose
@@ -375,6 +386,249 @@ def print_extract_table(rows: list[ExtractRow], repeats: int, unfinished: list[s
              + "; `--fractions 10 100` runs them (resumably)." if not_run else "") + "\n")
 
 
+# Each corpus size through the extract stage (and its quotes through the predict stage's classification) on each
+# setup: (label, engine, extract.n_process, Ray workers). Ray runs on a two-node cluster of one CPU per node.
+EXTRACT_SETUPS = (("local", "local", 1, 1), ("local, n_process 2", "local", 2, 1), ("Ray, 1 worker", "ray", 1, 1),
+                  ("Ray, 2 workers on 2 nodes", "ray", 1, 2))
+PREDICT_SETUPS = tuple(setup for setup in EXTRACT_SETUPS if setup[2] == 1)
+TEN_MILLION = 10_000_000
+
+
+@dataclass(frozen=True)
+class EngineRow:
+    """One stage (extract: articles -> quotes; predict: quotes -> labels) on one setup and corpus size, timed from
+    the stage's start (the model load, Ray's connection and its actors' start included) to its last record."""
+
+    stage: str
+    fraction: float
+    setup: str
+    records: int
+    outputs: int
+    seconds: float
+    same_as_local: bool
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.seconds
+
+
+@contextlib.contextmanager
+def two_node_cluster() -> Iterator[str]:
+    """Two Ray nodes of one CPU each on this machine (their own raylets and ports, one temp dir); yields the
+    address a stage joins through RAY_ADDRESS."""
+    from ray.cluster_utils import Cluster
+
+    temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "temp_dir": temp_dir,
+                                                             "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1, temp_dir=temp_dir)
+        yield cluster.address
+    finally:
+        cluster.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def ray_address(address: str | None) -> Iterator[None]:
+    """RAY_ADDRESS set to `address` (unset for None) for the duration."""
+    before = os.environ.pop("RAY_ADDRESS", None)
+    if address:
+        os.environ["RAY_ADDRESS"] = address
+    try:
+        yield
+    finally:
+        os.environ.pop("RAY_ADDRESS", None)
+        if before is not None:
+            os.environ["RAY_ADDRESS"] = before
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
+                  predict_batch_size: int) -> tuple[list[EngineRow], dict]:
+    """Every size through extract on each EXTRACT_SETUPS entry, then its quotes through the predict stage's
+    classification on each PREDICT_SETUPS entry (with `model`, when there is one), all on one cluster, in one run.
+    Also returns what the projection needs: the stage driver's own rate and the bytes per article."""
+    from pipeline import engines
+    from pipeline.config import RayConfig
+    from pipeline.extract import extract_corpus
+    from pipeline.extraction.nlp import load_nlp
+    from pipeline.ingest import find_article_files, ingest_files
+    from pipeline.predict import PredictWorker, load_stance_model, model_target
+    from pipeline.records import write_records
+
+    base = polnear_texts("train")
+    target_name = model_target(load_stance_model(str(model))).name if model else None
+    rows: list[EngineRow] = []
+    facts: dict = {}
+    with tempfile.TemporaryDirectory(prefix="bench-engines-") as scratch, two_node_cluster() as address:
+        warm = Path(scratch) / "warm-up"  # Ray's first job on a cluster also ships the code and starts its worker pool
+        write_articles(warm / "files", base, 2)
+        write_records(warm / "articles.jsonl", ingest_files(find_article_files(warm / "files", ["txt"])).articles)
+        with ray_address(address):
+            extract_corpus(warm / "articles.jsonl", warm / "quotes.jsonl",
+                           ExtractConfig(engine="ray", ray=RayConfig(workers=2, batch_size=1)))
+        for fraction in fractions:
+            count = max(1, round(fraction * len(base)))
+            folder = Path(scratch) / f"n{count}"
+            write_articles(folder / "files", base, count)
+            articles = ingest_files(find_article_files(folder / "files", ["txt"])).articles
+            shutil.rmtree(folder / "files")
+            write_records(folder / "articles.jsonl", articles)
+            reference = None
+            for setup, engine, n_process, workers in EXTRACT_SETUPS:
+                cfg = ExtractConfig(engine=engine, n_process=n_process,
+                                    ray=RayConfig(workers=workers, batch_size=batch_size))
+                load_nlp.cache_clear()  # each setup loads spaCy, as a stage does
+                with ray_address(address if engine == "ray" else None):
+                    started = time.perf_counter()
+                    summary = extract_corpus(folder / "articles.jsonl", folder / "quotes.jsonl", cfg)
+                    seconds = time.perf_counter() - started
+                digest = file_digest(folder / "quotes.jsonl")
+                reference = reference or digest
+                rows.append(EngineRow("extract", fraction, setup, len(articles), summary["quotes"], seconds,
+                                      digest == reference))
+                print(f"  extract n={len(articles):,} {setup}: {seconds:.1f} s", file=sys.stderr, flush=True)
+            facts.update(articles=len(articles), quotes=summary["quotes"],
+                         quote_bytes=(folder / "quotes.jsonl").stat().st_size,
+                         article_bytes=(folder / "articles.jsonl").stat().st_size,
+                         driver=driver_rate(folder / "quotes.jsonl", len(articles)))
+            if model is None:
+                continue
+            reference = None
+            for setup, engine, _, workers in PREDICT_SETUPS:
+                args = {"model_uri": str(model), "target_name": target_name, "source": str(folder / "quotes.jsonl")}
+                with ray_address(address if engine == "ray" else None):
+                    started = time.perf_counter()
+                    with contextlib.closing(engines.run(engine, folder / "quotes.jsonl", PredictWorker, args,
+                                                        RayConfig(workers=workers, batch_size=predict_batch_size),
+                                                        "predict")) as outcomes:
+                        predictions = list(engines.outputs(outcomes))
+                    seconds = time.perf_counter() - started
+                digest = hashlib.sha256(json.dumps(predictions, sort_keys=True).encode()).hexdigest()
+                reference = reference or digest
+                rows.append(EngineRow("predict", fraction, setup, summary["quotes"], len(predictions), seconds,
+                                      digest == reference))
+                print(f"  predict n={len(predictions):,} {setup}: {seconds:.1f} s", file=sys.stderr, flush=True)
+            facts["prediction_bytes"] = len(json.dumps(predictions)) / max(1, len(predictions))
+            shutil.rmtree(folder)
+    return rows, facts
+
+
+def driver_rate(quotes: Path, articles: int) -> float:
+    """Articles/s that the stage's own process sustains on the Ray engine's output: each article's quotes arrive
+    as one JSON string, which the driver decodes, counts and writes to quotes.jsonl (`write_quotes`). No
+    extraction: the ceiling that a cluster of any size meets at the driver."""
+    from pipeline.engines import Outcome
+    from pipeline.extract import write_quotes
+
+    per_article: dict[str, list[str]] = {}
+    for line in quotes.read_text(encoding="utf-8").splitlines():
+        per_article.setdefault(json.loads(line)["article_id"], []).append(line)
+    payloads = ["[" + ",".join(lines) + "]" for lines in per_article.values()]
+    payloads += ["[]"] * (articles - len(payloads))  # articles without quotes
+    started = time.perf_counter()
+    write_quotes((Outcome(number, json.loads(payload)) for number, payload in enumerate(payloads, start=1)),
+                 quotes.with_suffix(".driver.jsonl"))
+    return articles / (time.perf_counter() - started)
+
+
+def print_engine_tables(rows: list[EngineRow], facts: dict, batch_size: int, predict_batch_size: int) -> None:
+    """Per stage: articles (or quotes) per second of each setup and its ratio to the local engine in the same run;
+    then the projection to 10 million articles."""
+    for stage, unit in (("extract", "articles"), ("predict", "quotes")):
+        mine = [row for row in rows if row.stage == stage]
+        if not mine:
+            continue
+        print(f"### {stage.capitalize()} on the local engine and on Ray (PolNeAR train articles)\n")
+        print(f"| x train | setup | {unit} | {'quotes' if stage == 'extract' else 'predictions'} | wall s | "
+              f"{unit}/s | x local | same output as local |")
+        print("|---:|---|---:|---:|---:|---:|---:|---|")
+        for row in mine:
+            local = next(other for other in mine if other.fraction == row.fraction and other.setup == "local")
+            print(f"| {row.fraction:.3g} | {row.setup} | {row.records:,} | {row.outputs:,} | {row.seconds:.1f} | "
+                  f"{row.rate:.2f} | {row.rate / local.rate:.2f} | {'yes' if row.same_as_local else 'NO'} |")
+        print()
+    print(f"Wall time from the stage's start to its last record: the model load, and for Ray the connection to the "
+          f"cluster and each actor's start (spaCy or the exported model loaded once per actor), are included; Ray "
+          f"batches of {batch_size} articles or {predict_batch_size} quotes. The cluster is two Ray nodes of one CPU "
+          f"each on this 2-core machine (`ray.cluster_utils.Cluster`), the stage's own process (the driver, which "
+          f"collects and writes the records) beside them, and the machine shared with other work (load average "
+          f"above). `x local` is the ratio of rates against the local engine with one process in the same run.\n")
+    projection(rows, facts)
+
+
+def steady(rows: list[EngineRow], stage: str, setup: str) -> tuple[float, float] | None:
+    """(records/s once running, fixed seconds) of a setup, from its two largest sizes: the marginal rate, and
+    the start-up cost that the smaller size's time leaves over."""
+    mine = sorted((row for row in rows if row.stage == stage and row.setup == setup), key=lambda row: row.records)
+    if len(mine) < 2 or mine[-1].seconds <= mine[-2].seconds:
+        return None
+    small, large = mine[-2], mine[-1]
+    rate = (large.records - small.records) / (large.seconds - small.seconds)
+    return rate, max(0.0, small.seconds - small.records / rate)
+
+
+def days(seconds: float) -> str:
+    return f"{seconds / 86400:,.1f} days" if seconds > 2 * 86400 else f"{seconds / 3600:,.1f} h"
+
+
+def projection(rows: list[EngineRow], facts: dict) -> None:
+    """On paper, from the figures above: time and workers for ten million articles, and what stops the scaling."""
+    one, two = (steady(rows, "extract", setup) for setup in ("Ray, 1 worker", "Ray, 2 workers on 2 nodes"))
+    local = steady(rows, "extract", "local")
+    print("### On paper: ten million articles\n")
+    if not (one and two and local and facts):
+        print("Needs two sizes of each setup (e.g. `--engine-fractions 1 10`).\n")
+        return
+    per_worker = one[0]
+    efficiency = two[0] / (2 * one[0])
+    quotes_per_article = facts["quotes"] / facts["articles"]
+    out_bytes = facts["quote_bytes"] / facts["articles"]
+    in_bytes = facts["article_bytes"] / facts["articles"]
+    print(f"Marginal rates from the two largest sizes (time differences, so start-up drops out): local "
+          f"{local[0]:.2f} articles/s; Ray {per_worker:.2f} per worker with one worker, {two[0]:.2f} with two "
+          f"({efficiency:.0%} of twice one worker); start-up {one[1]:.0f} s (1 worker) and {two[1]:.0f} s (2 "
+          f"workers). At those rates ten million articles take {days(TEN_MILLION / local[0])} on the local engine "
+          f"(one process), and on Ray with W workers of one CPU each about 10,000,000 / (W x {per_worker:.2f} x "
+          f"efficiency) seconds:\n")
+    print("| workers (1 CPU each) | efficiency assumed | extract time | driver load |\n|---:|---:|---:|---:|")
+    driver = facts["driver"]
+    for workers in (2, 16, 64, 256, 1024):
+        rate = workers * per_worker * efficiency
+        print(f"| {workers:,} | {efficiency:.0%} | {days(TEN_MILLION / min(rate, driver))} | "
+              f"{rate / driver:.0%} |")
+    ceiling = driver / (per_worker * efficiency)
+    print(f"\nWhere it stops scaling, in order:\n")
+    print(f"- **The driver.** The stage's own process receives every article's quotes ({quotes_per_article:.1f} "
+          f"quotes, {out_bytes / 1024:.1f} KB of JSON per article), decodes, counts and writes them in order: on its "
+          f"own it sustains {driver:,.0f} articles/s on this CPU (measured on the largest size's quotes), so past "
+          f"about {ceiling:,.0f} workers the cluster waits for it (the `driver load` column; over 100% the time above "
+          f"is the driver's). Beyond that, each worker would write its own part file (Ray Data `write_json`) and the "
+          f"summary would be merged from per-part counts.")
+    print(f"- **Output writes.** Ten million articles give about {TEN_MILLION * out_bytes / 1e9:,.0f} GB of "
+          f"quotes.jsonl, written by that one process: at 200 MB/s of disk, "
+          f"{TEN_MILLION * out_bytes / 200e6 / 60:,.0f} min, inside the driver's rate above.")
+    print(f"- **The object store and the network.** Every article crosses it twice: {in_bytes / 1024:.1f} KB in "
+          f"(the read task streams articles.jsonl from shared storage to the actors) and {out_bytes / 1024:.1f} KB "
+          f"out (to the driver). At the driver's ceiling that is "
+          f"{driver * (in_bytes + out_bytes) / 1e6:,.0f} MB/s through the head node, within a 10 Gb/s link; one "
+          f"read task per file, so a corpus split into many files reads in parallel.")
+    if "prediction_bytes" in facts:
+        predict_one = steady(rows, "predict", "Ray, 1 worker")
+        held = TEN_MILLION * quotes_per_article * facts["prediction_bytes"]
+        print(f"- **Predict's aggregation.** Classification scales like extraction"
+              + (f" ({predict_one[0]:,.0f} quotes/s per worker)" if predict_one else "")
+              + f", but the stage then ranks every speaker over the whole corpus in its own process: ten million "
+              f"articles are {TEN_MILLION * quotes_per_article / 1e6:,.0f} million predictions, about "
+              f"{held / 1e9:,.0f} GB as JSON, which one machine's memory does not hold. At that size the speaker "
+              f"table would be a Ray Data `groupby` over speakers, not a list in the driver.")
+    print()
+
+
 def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str, int, float, float]]:
     """(kind, n, fit s, predict s per 1,000) per kind and size, via train_speed's data and `measure`."""
     speed = train_speed_module()
@@ -448,6 +702,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segment-articles", type=int, default=SEGMENT_ARTICLES,
                         help="articles per checkpointed segment for sizes beyond 1x")
     parser.add_argument("--fresh", action="store_true", help="re-measure sizes beyond 1x (ignore checkpoints)")
+    parser.add_argument("--engine-fractions", nargs="+", type=float, default=[0.01, 1.0, 10.0],
+                        help="corpus sizes for the engines part (local vs Ray), as multiples of PolNeAR train")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "stance",
+                        help="exported model for the predict half of the engines part (skipped when absent)")
+    parser.add_argument("--ray-batch-size", type=int, default=16, help="articles per Ray batch (extract.ray)")
+    parser.add_argument("--predict-batch-size", type=int, default=1000, help="quotes per Ray batch (predict.ray)")
     parser.add_argument("--quick", action="store_true", help="smoke: 3 articles, 100/200 examples, no repro")
     args = parser.parse_args(argv)
     args.plot = ROOT / args.plot if not args.plot.is_absolute() else args.plot
@@ -455,6 +715,7 @@ def main(argv: list[str] | None = None) -> int:
         args.skip = sorted(set(args.skip) | {"repro"})
         args.fractions, args.train_sizes, args.train_kinds = [1 / 840, 3 / 840], [100, 200], ["tfidf_logreg"]
         args.n_process = [1]
+        args.engine_fractions, args.ray_batch_size, args.predict_batch_size = [2 / 840, 6 / 840], 2, 20
         args.encode_count, args.repeats = 16, 1
         args.plot = Path(tempfile.gettempdir()) / "bench-quick-scale.png"
     if not POLNEAR.is_dir() or not SEMEVAL.is_dir():
@@ -478,6 +739,12 @@ def main(argv: list[str] | None = None) -> int:
         print_extract_table(extract_rows, args.repeats, unfinished)
     elif unfinished:
         print("### Ingest and extract vs corpus size (PolNeAR train articles)\n\n" + " ".join(unfinished) + "\n")
+    if "engines" not in args.skip:
+        model = args.model if (args.model / "MLmodel").is_file() else None
+        engine_rows, facts = bench_engines(args.engine_fractions, model, args.ray_batch_size, args.predict_batch_size)
+        print_engine_tables(engine_rows, facts, args.ray_batch_size, args.predict_batch_size)
+        if model is None:
+            print(f"Predictions not measured: no exported model at {args.model} (`make repro`, or `--model`).\n")
     train_rows = [] if "train" in args.skip else bench_train(args.train_sizes, args.train_kinds, args.seed)
     if train_rows:
         print("### Train vs training size (SemEval tweets, conf/model defaults; default model = tfidf_logreg)\n")

@@ -188,14 +188,33 @@ class StanceWords(Section):
     negative: list[str] = []          # ... or bad
 
 
+Engine = Literal["local", "ray"]
+
+
+class RayConfig(Section):
+    """A stage on Ray (`engine: ray`, pipeline/engines.py): `workers` actors of one CPU each, each
+    loading its model once and taking `batch_size` records per call. With RAY_ADDRESS set the stage
+    joins that cluster (refused in one line when nothing answers there within `connect_timeout_s`);
+    without it, it starts a local Ray instance of `local_cpus` CPUs (default: `workers`)."""
+
+    workers: int = Field(2, ge=1)
+    batch_size: int = Field(16, ge=1)
+    local_cpus: int | None = Field(None, ge=1)
+    connect_timeout_s: float = Field(10.0, gt=0)
+
+
 class ExtractConfig(Section):
     """Quote extraction engine: spaCy model (package name or path), batching, and rule options.
 
     `max_paragraph_chars` caps a quotation left open by an unbalanced mark (it runs to the
     end of its paragraph, at most this long); `extra_cue_verbs` adds reporting-verb lemmas
     to the built-in lexicon; a progress bar shows from `progress_min_articles` articles on.
+    `engine: ray` runs the extraction on Ray (`ray`: its sizing; `n_process` is then unused: each
+    actor parses in its own process).
     """
 
+    engine: Engine = "local"
+    ray: RayConfig = RayConfig()
     spacy_model: str = DEFAULT_SPACY_MODEL
     batch_size: int = Field(16, ge=1)
     n_process: int = Field(1, ge=1)
@@ -256,6 +275,13 @@ class ModelConfig(Section):
     params: dict[str, Any] = {}
 
 
+class PredictConfig(Section):
+    """The corpus `predict` stage: where it runs (`engine`) and, on Ray, how wide (`ray`)."""
+
+    engine: Engine = "local"
+    ray: RayConfig = RayConfig(batch_size=1000)
+
+
 class TrackingConfig(Section):
     """MLflow: null uri means the SQLite store `mlflow.db` in the project root."""
 
@@ -274,6 +300,7 @@ class Params(Section):
     labeling: LabelingConfig
     split: SplitConfig
     model: ModelConfig
+    predict: PredictConfig = PredictConfig()
     tracking: TrackingConfig
 
 

@@ -210,9 +210,11 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def parse_jsonl_lines(lines: Iterable[str], source: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, object) for each non-blank line; a bad line names `source` and the line."""
-    for number, line in enumerate(lines, start=1):
+def parse_jsonl_lines(lines: Iterable[str], source: str | Path,
+                      first_line: int = 1) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, object) for each non-blank line; a bad line names `source` and the line
+    (numbered from `first_line`, for a slice of a file)."""
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
         try:

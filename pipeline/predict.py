@@ -14,6 +14,7 @@ JSON Lines, one object per quote (or per speaker with `--by-speaker`), or a tabl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -25,10 +26,11 @@ from typing import Any
 import yaml
 
 from pipeline.config import TargetConfig, load_params, project_root
+from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import (atomic_open, parse_jsonl_lines, read_regular_file, regular_file_stat, staged_outputs,
                             write_jsonl)
-from pipeline.records import LABELS, Quote, read_records
+from pipeline.records import LABELS, Quote, parse_record_line
 from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS, parse_request
 from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
 
@@ -220,17 +222,46 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
         writer.writerows(rows)
 
 
+class PredictWorker:
+    """The stage's work on numbered lines of quotes.jsonl, on either engine (pipeline/engines.py): the
+    model loads once per worker (or is given, when the stage has loaded it); each quote comes out as
+    its row of predictions.jsonl, or the error naming its line."""
+
+    def __init__(self, model_uri: str, target_name: str | None, source: str, model: Any = None):
+        self.model = model if model is not None else load_stance_model(model_uri)
+        self.target_name, self.source = target_name, source
+
+    def __call__(self, lines: NumberedLines) -> list[Outcome]:
+        outcomes, pending = [], []
+        for number, raw in lines:
+            try:
+                quote = parse_record_line(Quote, raw, path=self.source, line=number)
+            except PipelineError as error:
+                outcomes.append(Outcome(number, error=error_data(error)))
+                continue
+            if quote is not None:
+                pending.append((number, quote))
+        predictions = classify(self.model, quote_rows(quote for _, quote in pending), self.target_name)
+        outcomes.extend(Outcome(number, row) for (number, _), row in zip(pending, predictions))
+        return sorted(outcomes, key=lambda outcome: outcome.line)
+
+
 def predict_corpus(params: Any, root: Path) -> int:
     """The DVC stage: the corpus's quotes -> the three reports, recorded in MLflow before written."""
     import mlflow
 
-    from pipeline import tracking
+    from pipeline import engines, tracking
     from pipeline.stance_report import render_report
 
-    model = load_stance_model(str(root / params.paths.models / "stance"))
+    model_dir = str(root / params.paths.models / "stance")
+    model = load_stance_model(model_dir)
     check_model_target(model, params.target, field="target")
-    quotes = list(read_records(root / params.paths.interim / "quotes.jsonl", Quote))
-    predictions = classify(model, quote_rows(quotes), params.target.name)
+    source = root / params.paths.interim / "quotes.jsonl"
+    worker_args = {"model_uri": model_dir, "target_name": params.target.name, "source": str(source)}
+    local = PredictWorker(**worker_args, model=model) if params.predict.engine == "local" else None
+    with contextlib.closing(engines.run(params.predict.engine, source, PredictWorker, worker_args, params.predict.ray,
+                                        "predict", worker=local)) as outcomes:
+        predictions = list(engines.outputs(outcomes))
     speakers = speaker_rows(predictions, params.target)
     with staged_outputs(root / params.paths.reports) as staged:
         write_jsonl(staged / "predictions.jsonl", predictions)

@@ -14,7 +14,7 @@ from typing import Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.errors import PipelineError
-from pipeline.files import read_jsonl, write_jsonl
+from pipeline.files import parse_jsonl_lines, read_jsonl, write_jsonl
 
 LABELS: tuple[str, ...] = ("support", "oppose", "neutral")
 Label = Literal["support", "oppose", "neutral"]
@@ -107,6 +107,21 @@ def parse_record(record_type: type[RecordT], data: dict, *, path: str | Path | N
         field = ".".join(str(part) for part in first["loc"]) or None
         raise PipelineError(f"invalid {record_type.__name__}: {first['msg']}",
                             path=path, line=line, field=field) from None
+
+
+def parse_record_line(record_type: type[RecordT], raw: bytes | str, *, path: str | Path,
+                      line: int) -> RecordT | None:
+    """Line `line` of the JSON Lines file `path` as a record, None when blank: what read_records does
+    line by line, for engines that hand numbered lines to workers (the same errors, file and line)."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PipelineError(f"not UTF-8 text ({error.reason} at byte {error.start} of the line)",
+                                path=path, line=line) from None
+    for number, data in parse_jsonl_lines([raw], path, first_line=line):
+        return parse_record(record_type, data, path=path, line=number)
+    return None
 
 
 def read_records(path: str | Path, record_type: type[RecordT]) -> Iterator[RecordT]:

@@ -300,9 +300,11 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
 
 @pytest.mark.slow
 def test_scale_smoke(shared):
-    out = smoke("bench/scale.py", "--quick")
+    out = smoke("bench/scale.py", "--quick", timeout=1200)  # the engines part starts a two-node Ray cluster
     assert "### Ingest and extract vs corpus size" in out and "| tfidf_logreg | 200 |" in out
     assert "![growth with corpus and training size](" in out
+    engines = out.split("### Extract on the local engine and on Ray")[1]
+    assert "| Ray, 2 workers on 2 nodes |" in engines and "| yes |" in engines and "| NO |" not in engines
 
 
 def test_train_speed_smoke(shared):

@@ -16,7 +16,7 @@ from pipeline.errors import PipelineError
 from conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
-GROUPS = ["corpus", "target", "extract", "labeling", "split", "model", "tracking"]
+GROUPS = ["corpus", "target", "extract", "labeling", "split", "model", "predict", "tracking"]
 
 
 def group_options() -> list[tuple[str, str]]:
