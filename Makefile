@@ -21,7 +21,7 @@ export HF_DATASETS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup repro pipeline test test-fast ui mlflow-server serve bench clean
+.PHONY: setup repro pipeline test test-fast lint ui mlflow-server serve bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ pipeline:
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# ruff (pyproject.toml [tool.ruff]): .ci/run runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # The fast part (no DVC pipeline runs, no transformer training, no browser): about two minutes.
 test-fast: $(STAMP)

@@ -57,9 +57,16 @@ from pipeline.config import ExtractConfig  # noqa: E402
 from pipeline.extract import extract_articles  # noqa: E402
 from pipeline.extraction import extract_quotes, load_nlp  # noqa: E402
 from pipeline.extraction.gender import first_names  # noqa: E402
-from pipeline.extraction.gold_quotes import Predicted, fold, merge, read_gold, score_article as score_gold  # noqa: E402
-from pipeline.extraction.polnear import (PolnearArticle, Prediction, Score, attribution_predictions,  # noqa: E402
-                                         read_split, score_article)
+from pipeline.extraction.gold_quotes import Predicted, fold, merge, read_gold  # noqa: E402
+from pipeline.extraction.gold_quotes import score_article as score_gold  # noqa: E402
+from pipeline.extraction.polnear import (  # noqa: E402
+    PolnearArticle,
+    Prediction,
+    Score,
+    attribution_predictions,
+    read_split,
+    score_article,
+)
 from pipeline.extraction.resolution import PersonRegistry  # noqa: E402
 from pipeline.ingest import read_article_file  # noqa: E402
 
@@ -274,11 +281,13 @@ def bench_polnear(articles: list[PolnearArticle], split: str, tools: list[str]) 
             predictions = finish(articles, predictions)
         rows.append((name, len(articles) / seconds, evaluate(articles, predictions)))
     print(f"PolNeAR {split}: {len(articles)} articles (parse included; P/R/F1 at overlap > 0.3 and > 0.8)")
-    print(f"{'tool':10} {'art/s':>6} {'P':>6} {'R':>6} {'F1':>6} {'F1>.8':>6} {'R quoted':>8} {'mention':>7} {'failed':>6}")
+    print(f"{'tool':10} {'art/s':>6} {'P':>6} {'R':>6} {'F1':>6} {'F1>.8':>6} {'R quoted':>8} {'mention':>7} "
+          f"{'failed':>6}")
     for name, speed, result in rows:
         loose, strict = result["loose"], result["strict"]
         print(f"{name:10} {speed:6.2f} {loose['precision']:6.3f} {loose['recall']:6.3f} {loose['f1']:6.3f} "
-              f"{strict['f1']:6.3f} {loose['recall_quoted']:8.3f} {loose['speaker_mention']:7.3f} {result['failed']:6d}")
+              f"{strict['f1']:6.3f} {loose['recall_quoted']:8.3f} {loose['speaker_mention']:7.3f} "
+              f"{result['failed']:6d}")
 
 
 PARTS = ("polnear", "speed", "dev")

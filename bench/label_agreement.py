@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder holding INDEX.md and the articles")
     parser.add_argument("--targets", type=Path, default=TARGETS, help="YAML: file number -> target id")
     parser.add_argument("--articles", type=int, nargs="*", help="only these file numbers (default: all indexed)")
-    parser.add_argument("--neutral-weight", type=float, default=0.5, help="how much a neutral quote counts against a side")
+    parser.add_argument("--neutral-weight", type=float, default=0.5,
+                        help="how much a neutral quote counts against a side")
     parser.add_argument("--quotes", action="store_true", help="also print every quote with its label and votes")
     parser.add_argument("--quick", action="store_true", help="smoke test: the first indexed article only")
     args = parser.parse_args(argv)

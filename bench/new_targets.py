@@ -92,7 +92,7 @@ class Gold:
     speakers: list[GoldSpeaker]
     quotes: list[GoldQuote]
 
-    def of_articles(self, article_ids: set[str]) -> "Gold":
+    def of_articles(self, article_ids: set[str]) -> Gold:
         return Gold([s for s in self.speakers if s.article_id in article_ids],
                     [q for q in self.quotes if q.article_id in article_ids])
 
@@ -263,7 +263,8 @@ class Workflow:
         dumped = params.model_dump(mode="json")
         for path, data in ((f"conf/labeling/{self.labeling_name()}.yaml", dumped["labeling"]),
                            (f"conf/target/{params.target.id}.yaml", dumped["target"])):
-            (self.project / path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+            dumped_yaml = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            (self.project / path).write_text(dumped_yaml, encoding="utf-8")
         command = [".venv/bin/dvc", "exp", "run", "-S", f"target={params.target.id}", "-S", f"corpus.path={articles}"]
         done = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
         if done.returncode != 0:
@@ -354,7 +355,8 @@ class Run:
     scope: str
 
     def result(self, neutral_weight: float = NEUTRAL_WEIGHT) -> Result:
-        return Result(self.speakers, [predicted_stance(s, self.rows, neutral_weight, self.scope) for s in self.speakers])
+        return Result(self.speakers,
+                      [predicted_stance(s, self.rows, neutral_weight, self.scope) for s in self.speakers])
 
 
 # --- the neutral discount ----------------------------------------------------------------------------------------
@@ -484,8 +486,9 @@ def table(title: str, results: dict[tuple[str, str], Result], steps: Sequence[St
 
 
 def speaker_lines(result: Result) -> str:
-    return "\n".join(f"    {s.article_id[:2]} {s.speaker:<32} gold {s.stance:<8}{' (borderline)' if s.borderline else '':<13}"
-                     f" -> {p}{'' if p == s.stance else '   x'}" for s, p in zip(result.speakers, result.predicted))
+    return "\n".join(f"    {s.article_id[:2]} {s.speaker:<32} gold {s.stance:<8}"
+                     f"{' (borderline)' if s.borderline else '':<13} -> {p}{'' if p == s.stance else '   x'}"
+                     for s, p in zip(result.speakers, result.predicted))
 
 
 RUNNERS = ("workflow", "weak")
@@ -493,7 +496,8 @@ RUNNERS = ("workflow", "weak")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dev", type=Path, default=DEV, help="folder of development sets (default ../shared/corpus_dev)")
+    parser.add_argument("--dev", type=Path, default=DEV,
+                        help="folder of development sets (default ../shared/corpus_dev)")
     parser.add_argument("--sets", nargs="*", help="set folder names (default: every folder with a gold.json)")
     parser.add_argument("--steps", nargs="*", type=int, help="step indices (default all; -1 is the last)")
     parser.add_argument("--runners", nargs="*", default=list(RUNNERS), choices=RUNNERS)
@@ -502,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speakers", action="store_true", help="also print every gold speaker's prediction")
     parser.add_argument("--quick", action="store_true", help="smoke: one set, 3 articles, 2 steps, weak labels")
     args = parser.parse_args(argv)
-    folders = sorted(path.parent for path in args.dev.glob("*/gold.json") if not args.sets or path.parent.name in args.sets)
+    folders = sorted(path.parent for path in args.dev.glob("*/gold.json")
+                     if not args.sets or path.parent.name in args.sets)
     if not folders:
         print(f"no development sets (*/gold.json) under {args.dev}", file=sys.stderr)
         return 2
@@ -533,11 +538,11 @@ def main(argv: list[str] | None = None) -> int:
             for step in steps:
                 for config in CONFIGS:
                     params = step_params(CONFIGS[config].format(set=folder.name), step)
-                    runs = {"workflow": lambda: workflow.rows(params, folder / "articles")} if workflow else {}
+                    runs = {"workflow": lambda p=params, f=folder: workflow.rows(p, f / "articles")} if workflow else {}
                     if "weak" in runners:
-                        runs["weak labels, extracted attribution"] = lambda: weak_label_rows(quotes, params)
-                        runs["weak labels, gold attribution"] = lambda: weak_label_rows(gold_attributed(quotes, gold),
-                                                                                         params)
+                        runs["weak labels, extracted attribution"] = lambda q=quotes, p=params: weak_label_rows(q, p)
+                        runs["weak labels, gold attribution"] = (
+                            lambda q=quotes, g=gold, p=params: weak_label_rows(gold_attributed(q, g), p))
                     for title, run in runs.items():
                         key = (title, config, step.configuration)
                         rows[key] = rows[key] if key in rows else run()

@@ -106,7 +106,7 @@ def interpreter() -> str:
 def run_script(script: Script, quick: bool) -> dict:
     """Run one script from the project root; its stderr streams through, its stdout is kept."""
     argv = command(script, quick)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     print(f"== bench/{script.name}.py", file=sys.stderr, flush=True)
@@ -164,7 +164,9 @@ def assemble(scripts: list[Script], saved: dict[str, dict]) -> str:
     parts = ["# Benchmarks\n",
              "Written by `make bench` (`bench/report.py`): every script in `bench/`, its table, and the command "
              "that reproduces it. Speed figures are medians or best-of-several where the script says so; ratios "
-             "are against a baseline measured in the same run. Each section gives the 1-minute load average before and after it ran: a load above the core count means other work shared the CPU and the times are inflated (ratios less so). Public datasets are read in place from "
+             "are against a baseline measured in the same run. Each section gives the 1-minute load average "
+             "before and after it ran: a load above the core count means other work shared the CPU and the "
+             "times are inflated (ratios less so). Public datasets are read in place from "
              "`../shared/data` (their SOURCE.md files give origin, licence and counts); none is copied here.\n",
              "## Machine\n", machine() + "\n"]
     parts += [section(script, saved.get(script.key)) for script in scripts]

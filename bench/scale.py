@@ -52,8 +52,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -249,7 +249,7 @@ def extraction_code_hash() -> str:
 
 
 def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction: float, n_process: int, nlp,
@@ -602,7 +602,7 @@ def projection(rows: list[EngineRow], facts: dict) -> None:
         print(f"| {workers:,} | {efficiency:.0%} | {days(TEN_MILLION / min(rate, driver))} | "
               f"{rate / driver:.0%} |")
     ceiling = driver / (per_worker * efficiency)
-    print(f"\nWhere it stops scaling, in order:\n")
+    print("\nWhere it stops scaling, in order:\n")
     print(f"- **The driver.** The stage's own process receives every article's quotes ({quotes_per_article:.1f} "
           f"quotes, {out_bytes / 1024:.1f} KB of JSON per article), decodes, counts and writes them in order: on its "
           f"own it sustains {driver:,.0f} articles/s on this CPU (measured on the largest size's quotes), so past "
@@ -620,7 +620,7 @@ def projection(rows: list[EngineRow], facts: dict) -> None:
     if "prediction_bytes" in facts:
         predict_one = steady(rows, "predict", "Ray, 1 worker")
         held = TEN_MILLION * quotes_per_article * facts["prediction_bytes"]
-        print(f"- **Predict's aggregation.** Classification scales like extraction"
+        print("- **Predict's aggregation.** Classification scales like extraction"
               + (f" ({predict_one[0]:,.0f} quotes/s per worker)" if predict_one else "")
               + f", but the stage then ranks every speaker over the whole corpus in its own process: ten million "
               f"articles are {TEN_MILLION * quotes_per_article / 1e6:,.0f} million predictions, about "
@@ -645,7 +645,8 @@ def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str
 
 
 def plot(extract_rows: list[ExtractRow], train_rows: list, path: Path) -> None:
-    """One log-log panel per part that ran: ingest and extract seconds per corpus size, fit seconds per training size."""
+    """One log-log panel per part that ran: ingest and extract seconds per corpus size, fit seconds per training
+    size."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -249,7 +249,8 @@ def client(url: str, tickets: itertools.count, budget: int, deadline: float, bad
         if number >= budget:
             break
         bad = bad_every > 0 and number % bad_every == bad_every - 1
-        body = BAD[number // bad_every % len(BAD)] if bad else json.dumps({"inputs": [GOOD[number % len(GOOD)]]}).encode()
+        good = json.dumps({"inputs": [GOOD[number % len(GOOD)]]}).encode()
+        body = BAD[number // bad_every % len(BAD)] if bad else good
         started = time.perf_counter()
         try:
             connection.request("POST", "/invocations", body=body, headers=headers)

@@ -18,8 +18,8 @@ Protocols (from the issue):
 CPU bounds (every bound is printed under the table it applies to): setfit and finetune run on
 the sets in --transformer-sets (default all) for --finetune-epochs (3, as conf/model/finetune.yaml)
 and --setfit-steps (100 contrastive steps); on VAST (13,477 long comments; encoding is the cost)
-embedding_logreg trains on a stratified sample of 2,000 rows and setfit/finetune on 4,000. Each (set, model) result is cached in
-docs/bench/stance_quality/ and reused only when the model config, rows and seed match.
+embedding_logreg trains on a stratified sample of 2,000 rows and setfit/finetune on 4,000. Each (set, model)
+result is cached in docs/bench/stance_quality/ and reused only when the model config, rows and seed match.
 
 Dev-tuned rows (`<kind>_tuned`, on the sets in --tune-sets, default all): the kind's small grid in
 TUNING_GRIDS is searched on a stratified 20% dev split of the training rows (scored with the set's own
@@ -63,8 +63,8 @@ import yaml  # noqa: E402
 
 from pipeline.config import ModelConfig, compose, validate_params  # noqa: E402
 from pipeline.errors import run_cli  # noqa: E402
-from pipeline.files import write_json  # noqa: E402
 from pipeline.evaluate import bootstrap_macro_f1, classification_metrics  # noqa: E402
+from pipeline.files import write_json  # noqa: E402
 from pipeline.labelled_corpus import load_labelled_corpus  # noqa: E402
 from pipeline.models import build_model, model_kind  # noqa: E402
 from pipeline.records import LABELS  # noqa: E402
@@ -392,7 +392,7 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
     metrics, official = score(benchmark, gold, guess)
     result = Result(name, list(inputs), f"one per target ({models})" if per_target else "one", len(train), official,
                     metrics, bootstrap_macro_f1(gold, guess, 1000, seed), seconds, bound,
-                    dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+                    dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     if cached is not None:
         write_json(cached, {"key": key, "result": dataclasses.asdict(result)})
     if checkpoint is not None:
@@ -401,7 +401,8 @@ def run_model(set_name: str, name: str, benchmark: Benchmark, train: list[dict],
 
 
 def format_point(point: dict[str, Any]) -> str:
-    return " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}" for key, value in point.items())
+    return " ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+                    for key, value in point.items())
 
 
 def print_table(name: str, benchmark: Benchmark, results: list[Result], train_n: int, test_n: int,

@@ -20,8 +20,15 @@ from pipeline.config import load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open, write_json
 from pipeline.label import weak_label
-from pipeline.labeling.annotations import (Annotation, annotation_for, check_label, deduplicate, match_annotations,
-                                           read_annotations, write_annotations)
+from pipeline.labeling.annotations import (
+    Annotation,
+    annotation_for,
+    check_label,
+    deduplicate,
+    match_annotations,
+    read_annotations,
+    write_annotations,
+)
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records
 
 REVIEW_COLUMNS = ("quote_id", "article_id", "speaker", "text", "sentence", "weak_label", "confidence", "votes",

@@ -7,7 +7,6 @@ params.yaml, so reading params.yaml is what makes overrides apply (treeverse/dvc
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -64,7 +63,7 @@ class LabelledDatasetConfig(Section):
     drop_unmapped_labels: bool = False
 
     @model_validator(mode="after")
-    def _one_source_each(self) -> "LabelledDatasetConfig":
+    def _one_source_each(self) -> LabelledDatasetConfig:
         if (self.files is None) == (self.file is None):
             raise ValueError("give either `files` (one per split) or `file` (with `split_column`)")
         if self.file is not None and self.split_column is None:
@@ -96,7 +95,7 @@ class CorpusConfig(Section):
     labelled: LabelledDatasetConfig | None = None
 
     @model_validator(mode="after")
-    def _labelled_needs_mapping(self) -> "CorpusConfig":
+    def _labelled_needs_mapping(self) -> CorpusConfig:
         if (self.kind == "labelled") != (self.labelled is not None):
             raise ValueError("`labelled` (the column and label mapping) goes with kind: labelled, and only with it")
         return self
@@ -155,7 +154,7 @@ class TargetConfig(Section):
     examples: dict[Label, list[str]] = {}
 
     @model_validator(mode="after")
-    def _affiliations_are_listed(self) -> "TargetConfig":
+    def _affiliations_are_listed(self) -> TargetConfig:
         known = {affiliation.name for affiliation in self.affiliations}
         for index, actor in enumerate(self.actors):
             if actor.affiliation is not None and actor.affiliation not in known:
@@ -244,7 +243,7 @@ class LabelingConfig(Section):
     annotation_match_threshold: float = Field(0.85, gt=0, le=1)
 
     @model_validator(mode="after")
-    def _functions_unique(self) -> "LabelingConfig":
+    def _functions_unique(self) -> LabelingConfig:
         if len(set(self.functions)) != len(self.functions):
             raise ValueError("functions: each labeling function may be listed once")
         return self

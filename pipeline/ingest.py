@@ -20,7 +20,7 @@ from pathlib import Path
 from pipeline.config import DEFAULT_MAX_ARTICLE_CHARS, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import NotARegularFile, read_regular_file, write_json
-from pipeline.records import Article, StrippedText, parse_record, write_records
+from pipeline.records import Article, StrippedText, write_records
 
 SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
             ".jsonl": "jsonl"}
@@ -28,7 +28,8 @@ SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".htm
 # A caption: a short paragraph ending in a photo credit, e.g. "Anatoly Bibilov (file photo)".
 CAPTION = re.compile(r"(?:\((?:file |archive )?(?:photo|picture|image)[^)]*\)|©\s*\S.{0,40}|\b(?:photo|picture|image)"
                      r"(?: credit)?:\s*\S.{0,60})\s*$"
-                     r"|\b(?:file|handout|undated|archive)\b(?:\s+\w+){0,3}\s+(?:photo|picture|image)s?\s+of\b", re.IGNORECASE)
+                     r"|\b(?:file|handout|undated|archive)\b(?:\s+\w+){0,3}\s+(?:photo|picture|image)s?\s+of\b",
+                     re.IGNORECASE)
 # A dateline opening the first paragraph: "TBILISI --", "KYIV, Ukraine —", "MOSCOW (Reuters) -".
 DATELINE = re.compile(r"^(?P<dateline>[A-Z][A-Z.'\- ]{2,40}(?:,\s*[A-Z][A-Za-z.]+(?:\s+[A-Z]?[A-Za-z.]+)?"
                       r"(?:\s+\d{1,2})?)?\s*(?:\([A-Za-z.&/ ]{2,30}\))?\s*(?:--|—|–|-)\s+)(?=\S)")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import LabelingConfig, Params, TargetConfig, load_params, project_root
+from pipeline.config import LabelingConfig, TargetConfig, load_params, project_root
 from pipeline.errors import run_cli
 from pipeline.files import write_json
 from pipeline.labeling.annotations import match_annotations, read_annotations

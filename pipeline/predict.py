@@ -28,8 +28,14 @@ import yaml
 from pipeline.config import TargetConfig, load_params, project_root
 from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import (atomic_open, parse_jsonl_lines, read_regular_file, regular_file_stat, staged_outputs,
-                            write_jsonl)
+from pipeline.files import (
+    atomic_open,
+    parse_jsonl_lines,
+    read_regular_file,
+    regular_file_stat,
+    staged_outputs,
+    write_jsonl,
+)
 from pipeline.records import LABELS, Quote, parse_record_line
 from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS, parse_request
 from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
@@ -285,9 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.predict", description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--corpus", action="store_true",
-                        help="the DVC stage: classify the extracted corpus into reports/ (predictions, speakers, report)")
+                        help="the DVC stage: classify the extracted corpus into reports/ "
+                             "(predictions, speakers, report)")
     source.add_argument("--text", help="one quote")
-    source.add_argument("--jsonl", metavar="FILE", help="JSON Lines of {text, context?, speaker?, speaker_role?}; - = stdin")
+    source.add_argument("--jsonl", metavar="FILE",
+                        help="JSON Lines of {text, context?, speaker?, speaker_role?}; - = stdin")
     source.add_argument("--article", nargs="+", metavar="PATH",
                         help="article files, folders of them, or globs: extract and classify their quotes")
     parser.add_argument("--speaker", help="the speaker of --text")

@@ -75,7 +75,8 @@ def speaker_row(scope: str, article_id: str | None, quotes: Sequence[dict[str, A
             "camp": camp_of(target, speaker, roles), "stance": stance.label, "quotes": stance.quotes,
             **{f"weight_{label}": stance.weights[label] for label in LABELS},
             "evidence": evidence["text"], "evidence_article_id": evidence["article_id"],
-            "evidence_label": evidence["label"], "evidence_score": round(float(evidence["scores"][evidence["label"]]), 4)}
+            "evidence_label": evidence["label"],
+            "evidence_score": round(float(evidence["scores"][evidence["label"]]), 4)}
 
 
 def speaker_rows(predictions: Sequence[dict[str, Any]], target: TargetConfig | None = None) -> list[dict[str, Any]]:

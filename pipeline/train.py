@@ -7,10 +7,8 @@ confidence. Opens the pipeline run's MLflow run, which the evaluate stage comple
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from pipeline import tracking
@@ -19,6 +17,7 @@ from pipeline.errors import run_cli
 from pipeline.files import atomic_dir
 from pipeline.models import build_model
 from pipeline.split import read_split
+
 
 def model_examples(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
     """Rows as model inputs: the target's readable name for target-aware models."""

@@ -26,7 +26,8 @@ def rendered_dom(url: str, width: int = 1600, height: int = 1000, wait_ms: int =
     """The page's DOM after its scripts ran (and fetched what they fetch) for up to `wait_ms` of virtual time."""
     with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
         done = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
-                               f"--window-size={width},{height}", f"--virtual-time-budget={wait_ms}", "--dump-dom", url],
+                               f"--window-size={width},{height}", f"--virtual-time-budget={wait_ms}",
+                               "--dump-dom", url],
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout

@@ -3,35 +3,30 @@ the hubs are offline by environment, and a guard fails any test whose process op
 to a non-loopback address (subprocesses get the offline environment only)."""
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import shutil
+import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import (
+    EXAMPLES,
+    REPO_ROOT,
+    SHARED,
+    VENV_BIN,
+    exported_snapshot,
+    first_run_snapshot,
+    is_loopback,
+    project_copy,
+    run_pipeline,
+    second_run,
+)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
-
-
-def is_loopback(address) -> bool:
-    """True for a local (AF_UNIX) address or an IP socket address on the loopback interface."""
-    if not isinstance(address, tuple):
-        return True
-    host = str(address[0]).split("%")[0]
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name: resolving and reaching it is network access
-
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch):
@@ -56,11 +51,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch):
     yield
     if attempts:
         pytest.fail(f"the test tried to reach the network: {', '.join(attempts)}")
-
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
-SEED_ARTICLE = REPO_ROOT / "seeds" / "000_85df15e701a7a6da.txt"
 
 
 @pytest.fixture
@@ -92,20 +82,6 @@ def make_quote():
                      sentence=sentence if sentence is not None else text)
 
     return build
-
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def run(command: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command as a user would in the project: the venv's bin first, quiet CI output."""
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "CI": "true"}
-    env.pop("DVC_ROOT", None)
-    env.pop("MLFLOW_TRACKING_URI", None)  # the project's own default store is what is under test
-    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    if check and done.returncode != 0:
-        raise AssertionError(f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}")
-    return done
 
 
 @pytest.fixture(scope="session")
@@ -140,48 +116,21 @@ def pipeline_project(tmp_path_factory) -> Path:
     return copy
 
 
-def second_run(project: Path) -> Path:
-    """The copy that ran the pipeline alongside `pipeline_project` (see there)."""
-    return project.with_name(project.name + ".second")
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """A small tfidf_logreg with speaker input, exported as the export stage does."""
+    from pipeline.config import ModelConfig, load_params
+    from pipeline.export import input_example, model_files, save_exported
+    from pipeline.models import build_model
 
-
-def project_copy(copy: Path) -> Path:
-    """The committed and untracked-but-not-ignored files in `copy`, as a new git repo (a clean state)."""
-    copy.mkdir(parents=True, exist_ok=True)
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO_ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (copy / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, copy / name)
-    run(["git", "init", "-q"], copy)
-    run(["git", "add", "-A"], copy)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], copy)
-    return copy
-
-
-def run_pipeline(project: Path) -> subprocess.CompletedProcess:
-    return run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
-
-
-def exported_snapshot(project: Path) -> Path:
-    return project.with_name(project.name + ".exported")
-
-
-def first_run_snapshot(project: Path) -> Path:
-    """dvc.lock and reports/*.json as the first run wrote them (later tests change the project)."""
-    return project.with_name(project.name + ".first")
-
-
-def special_files(folder: Path) -> dict[str, str]:
-    """One path of each kind that is not a regular file, named like an article, in `folder`:
-    {file name: the kind the refusal names}."""
-    fifo = folder / "fifo.txt"
-    os.mkfifo(fifo)
-    (folder / "zero.txt").symlink_to("/dev/zero")
-    (folder / "loop.txt").symlink_to(folder / "loop.txt")
-    (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
-    (folder / "fifo-link.txt").symlink_to(fifo)
-    return {"fifo.txt": "a FIFO", "zero.txt": "a character device", "loop.txt": "a symlink loop",
-            "gone.txt": "a broken symlink", "fifo-link.txt": "a FIFO"}
+    folder = tmp_path_factory.mktemp("export")
+    model = build_model(ModelConfig(name="tfidf_logreg", inputs=["text", "speaker"]), seed=0)
+    model.fit([example for example, _ in EXAMPLES], [label for _, label in EXAMPLES])
+    model.save(folder / "candidate")
+    params = load_params(REPO_ROOT / "params.yaml")
+    staging = folder / "staging"
+    staging.mkdir()
+    files = model_files(params, folder / "candidate", staging)
+    example = input_example([{"text": e["text"], "speaker": e["speaker"]} for e, _ in EXAMPLES], params.target.name)
+    save_exported(files, example, folder / "stance")
+    return folder, params, files, example

@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from helpers import REPO_ROOT
 from pipeline.annotate import main
 from pipeline.errors import run_cli
 from pipeline.labeling.annotations import annotation_for, read_annotations, write_annotations
 from pipeline.records import write_records
-from tests.conftest import REPO_ROOT
 
 GOLD = "data/annotations/south_ossetia_referendum.csv"
 
@@ -112,7 +112,8 @@ def test_bad_reviews_are_clear_errors_and_change_nothing(project, capsys, rows, 
 
 
 def test_replace_changes_gold_and_says_so(project, capsys):
-    review = write_review(project.root / "review.csv", [{"quote_id": project.quotes[0].id, "label": "neutral", "note": ""}])
+    review = write_review(project.root / "review.csv",
+                          [{"quote_id": project.quotes[0].id, "label": "neutral", "note": ""}])
     assert main(["import", str(review), "--replace"]) == 0
     assert read_annotations(project.root / GOLD)[0].label == "neutral"
     assert f"replaced {project.quotes[0].id}: oppose -> neutral" in capsys.readouterr().err

@@ -26,10 +26,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import REPO_ROOT, SEED_ARTICLE
 from pipeline import evaluate, export, extract, ingest, label, split, train
 from pipeline.errors import run_cli
-
-from conftest import REPO_ROOT, SEED_ARTICLE
 
 STAGES = {"ingest": ingest.main, "extract": extract.main, "label": label.main, "split": split.main,
           "train": train.main, "evaluate": evaluate.main, "export": export.main}
@@ -142,7 +141,8 @@ CASES = [
     ("ingest", write("articles/big.jsonl", json.dumps({"body": "Words and more words. " * 20_000}) + "\n"),
      ["big.jsonl:1", "440,000 characters", "corpus.max_article_chars"]),
     ("ingest", write("articles/deep.jsonl", '{"body": ' + DEEP_JSON + "}\n"), ["deep.jsonl:1", "nested too deeply"]),
-    ("ingest", write("articles/half.jsonl", '{"title": "cut off", "body": "It was'), ["half.jsonl:1", "malformed JSON"]),
+    ("ingest", write("articles/half.jsonl", '{"title": "cut off", "body": "It was'),
+     ["half.jsonl:1", "malformed JSON"]),
     ("ingest", remove("articles"), ["articles", "corpus folder not found"]),
     ("ingest", lambda root: [path.unlink() for path in (root / "articles").glob("*")],
      ["articles [corpus.path]", "no article files (.txt, .md, .html, .jsonl) in this folder"]),

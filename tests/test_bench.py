@@ -15,9 +15,8 @@ import types
 
 import pytest
 
+from helpers import REPO_ROOT
 from pipeline.evaluate import classification_metrics
-
-from conftest import REPO_ROOT
 
 BENCH = REPO_ROOT / "bench"
 

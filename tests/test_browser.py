@@ -14,9 +14,9 @@ from pathlib import Path
 
 import mlflow
 import pytest
-
 from browser import rendered_dom
-from conftest import VENV_BIN, project_copy, run_pipeline
+
+from helpers import VENV_BIN, project_copy, run_pipeline
 
 pytestmark = pytest.mark.slow
 

@@ -5,15 +5,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
+from helpers import REPO_ROOT
 from pipeline.config import Params, compose, load_params, validate_params
 from pipeline.errors import PipelineError
-
-from conftest import REPO_ROOT
 
 CONF = REPO_ROOT / "conf"
 GROUPS = ["corpus", "target", "extract", "labeling", "split", "model", "predict", "tracking"]

@@ -6,29 +6,24 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import mlflow
 import numpy as np
 import pytest
 
-from conftest import REPO_ROOT, SEED_ARTICLE
+from helpers import EXAMPLES, REPO_ROOT, SEED_ARTICLE
 from pipeline.config import ModelConfig, load_params
 from pipeline.errors import PipelineError
-from pipeline.export import (CANDIDATE, CHAMPION, Evaluation, choose_alias, input_example, model_files, register,
-                             save_exported)
+from pipeline.export import (
+    CANDIDATE,
+    CHAMPION,
+    Evaluation,
+    choose_alias,
+    register,
+)
 from pipeline.models import build_model, load_model
 from pipeline.serving.contract import MAX_BATCH_ROWS, VoteSource, parse_requests
 from pipeline.serving.server import Refusal, check_json_body
-
-EXAMPLES = [
-    ({"text": "We will hold the referendum on joining Russia", "speaker": "Anatoly Bibilov"}, "support"),
-    ({"text": "Unification with Russia is our strategic goal", "speaker": "Anatoly Bibilov"}, "support"),
-    ({"text": "Such a referendum is illegal and has no legal force", "speaker": "David Zalkaliani"}, "oppose"),
-    ({"text": "We will never recognize the results of this vote", "speaker": "Ned Price"}, "oppose"),
-    ({"text": "No legal steps have been taken on the matter", "speaker": "Dmitry Peskov"}, "neutral"),
-    ({"text": "There is no issue of Abkhazia joining Russia", "speaker": "Valery Kvarchia"}, "neutral"),
-]
 
 
 def test_alias_moves_only_for_a_better_score_on_the_same_evaluation():
@@ -82,22 +77,6 @@ def test_serving_runs_only_the_labeling_functions_the_model_reads():
         name for name in params.labeling.functions if name != "example_similarity"]
     [votes] = source.votes(parse_requests([{"text": "Such a referendum is illegal", "speaker": "David Zalkaliani"}]))
     assert "example_similarity" not in votes and votes["speaker_prior"] == "oppose"
-
-
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    """A small tfidf_logreg with speaker input, exported as the export stage does."""
-    folder = tmp_path_factory.mktemp("export")
-    model = build_model(ModelConfig(name="tfidf_logreg", inputs=["text", "speaker"]), seed=0)
-    model.fit([example for example, _ in EXAMPLES], [label for _, label in EXAMPLES])
-    model.save(folder / "candidate")
-    params = load_params(REPO_ROOT / "params.yaml")
-    staging = folder / "staging"
-    staging.mkdir()
-    files = model_files(params, folder / "candidate", staging)
-    example = input_example([{"text": e["text"], "speaker": e["speaker"]} for e, _ in EXAMPLES], params.target.name)
-    save_exported(files, example, folder / "stance")
-    return folder, params, files, example
 
 
 def test_exported_folder_holds_its_code_artifacts_and_signature(exported):

@@ -9,11 +9,10 @@ import re
 
 import pytest
 
+from helpers import SHARED
 from pipeline.config import ExtractConfig
 from pipeline.extract import run
 from pipeline.ingest import read_article_file
-
-from conftest import SHARED
 
 CORPUS = SHARED / "corpus"
 ROW = re.compile(r"^\|\s*\d+\s*\|\s*`(?P<file>[^`]+)`\s*\|(?P<rest>.*)$")

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import SHARED
 from pipeline.config import ExtractConfig
 from pipeline.extract import extract_articles
 from pipeline.extraction import load_nlp
 from pipeline.extraction.gold_quotes import Predicted, fold, merge, read_gold, score_article
 from pipeline.extraction.resolution import PersonRegistry
 from pipeline.ingest import read_article_file
-
-from conftest import SHARED
 
 FLOORS = {  # set: (speaker recall, attribution accuracy, wrong-named-person rate at most)
     "chile_constitution_2022": (0.95, 0.95, 0.02),

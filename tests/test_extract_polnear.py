@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import pytest
 
+from helpers import SHARED
 from pipeline.extraction import extract_quotes, load_nlp
-from pipeline.extraction.polnear import (GoldAttribution, PolnearArticle, Prediction, Score,
-                                         attribution_predictions, read_annotations, read_split, score_article)
+from pipeline.extraction.polnear import (
+    GoldAttribution,
+    PolnearArticle,
+    Prediction,
+    Score,
+    attribution_predictions,
+    read_annotations,
+    read_split,
+    score_article,
+)
 from pipeline.records import Quote
-
-from conftest import SHARED
 
 ANNOTATION = (
     "T1\tSource 0 5\tSmith\n"

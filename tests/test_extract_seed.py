@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import SEED_ARTICLE
 from pipeline.config import ExtractConfig
 from pipeline.extract import run
 from pipeline.ingest import read_article_file
-
-from conftest import SEED_ARTICLE
 
 GOLD = json.loads((Path(__file__).parent / "fixtures" / "seed_gold_quotes.json").read_text(encoding="utf-8"))
 MIN_OVERLAP = 0.3  # GenderGapTracker's rule: a prediction covering > 30% of the gold characters

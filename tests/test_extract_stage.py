@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import REPO_ROOT, SEED_ARTICLE
 from pipeline.config import ExtractConfig
 from pipeline.extract import main, run
 from pipeline.ingest import read_article_file
 from pipeline.records import Article, Quote, read_records, write_records
-
-from conftest import REPO_ROOT, SEED_ARTICLE
 
 
 def article(body: str, article_id: str = "a") -> Article:

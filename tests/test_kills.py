@@ -22,7 +22,7 @@ import psutil
 import pytest
 import yaml
 
-from conftest import VENV_BIN
+from helpers import VENV_BIN
 
 pytestmark = pytest.mark.slow
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-import pytest
-
+from helpers import REPO_ROOT
 from pipeline.config import compose, validate_params
 from pipeline.records import quote_id
-
-from conftest import REPO_ROOT
 
 SPEC = importlib.util.spec_from_file_location("label_agreement", REPO_ROOT / "bench" / "label_agreement.py")
 bench = importlib.util.module_from_spec(SPEC)

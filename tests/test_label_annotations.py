@@ -4,8 +4,13 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import PipelineError
-from pipeline.labeling.annotations import (Annotation, annotation_for, match_annotations, read_annotations,
-                                           write_annotations)
+from pipeline.labeling.annotations import (
+    Annotation,
+    annotation_for,
+    match_annotations,
+    read_annotations,
+    write_annotations,
+)
 
 HEADER = "quote_id,article_id,label,speaker,text,note\n"
 

@@ -10,7 +10,7 @@ from pipeline.labeling.functions import BUILDERS, build_labeling_functions
 
 @pytest.fixture(scope="module")
 def params():
-    from tests.conftest import REPO_ROOT
+    from helpers import REPO_ROOT
 
     return load_params(REPO_ROOT / "params.yaml")
 
@@ -180,8 +180,8 @@ def test_general_cue_families_with_negation(make_quote, target, cfg, text, suppo
 @pytest.fixture(scope="module")
 def scotland() -> TargetConfig:
     """Another target than the seed's: nothing in the functions may assume South Ossetia."""
+    from helpers import REPO_ROOT
     from pipeline.config import compose, validate_params
-    from tests.conftest import REPO_ROOT
 
     return validate_params(compose(REPO_ROOT / "conf", ["target=scotland_independence_2014"])).target
 

@@ -8,13 +8,13 @@ import shutil
 import numpy as np
 import pytest
 
+from helpers import REPO_ROOT, SEED_ARTICLE
 from pipeline.config import load_params
 from pipeline.label import label_quotes, load_gold, main, report_metrics
 from pipeline.labeling.annotations import annotation_for, write_annotations
-from pipeline.labeling.label_model import ABSTAIN, combine_votes, function_report, vote_matrix
 from pipeline.labeling.functions import per_quote
+from pipeline.labeling.label_model import ABSTAIN, combine_votes, function_report, vote_matrix
 from pipeline.records import LabelledQuote, read_records, write_records
-from tests.conftest import REPO_ROOT, SEED_ARTICLE
 
 SEED_GOLD = REPO_ROOT / "data" / "annotations" / "south_ossetia_referendum.csv"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from conftest import REPO_ROOT, VENV_BIN, project_copy
+from helpers import REPO_ROOT, VENV_BIN, project_copy
 
 pytestmark = pytest.mark.slow
 

@@ -76,7 +76,8 @@ def test_registry_has_every_kind_and_each_conf_file_validates():
 
 
 def test_importing_the_registry_does_not_import_torch():
-    code = "import sys, pipeline.models; print(sorted(m for m in ('torch', 'transformers', 'setfit') if m in sys.modules))"
+    code = ("import sys, pipeline.models; "
+            "print(sorted(m for m in ('torch', 'transformers', 'setfit') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

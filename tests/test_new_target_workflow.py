@@ -7,11 +7,10 @@ import os
 import re
 import shlex
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, VENV_BIN, project_copy
+from helpers import REPO_ROOT, VENV_BIN, project_copy
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,10 @@ import sys
 
 import pytest
 
+from helpers import REPO_ROOT
 from pipeline.config import compose, validate_params
 from pipeline.evaluate import classification_metrics
 from pipeline.records import Quote
-
-from conftest import REPO_ROOT
 
 SPEC = importlib.util.spec_from_file_location("new_targets", REPO_ROOT / "bench" / "new_targets.py")
 bench = importlib.util.module_from_spec(SPEC)
@@ -103,7 +102,8 @@ def quote(text, sentence, speaker="Someone Else", role=None, article="a1"):
 
 
 def test_gold_attribution_keeps_the_extracted_quote_and_changes_only_its_speaker():
-    extracted = [quote("we will vote against the bill on Friday", "Ann Lee said we will vote against the bill on Friday."),
+    extracted = [quote("we will vote against the bill on Friday",
+                       "Ann Lee said we will vote against the bill on Friday."),
                  quote("it is fine", "Ann Lee, a minister, said it is fine and more was said.", speaker="Ann Lee",
                        role="a minister")]
     gold = bench.Gold([], [bench.GoldQuote("a1", "vote against the bill", "Ann Lee"),

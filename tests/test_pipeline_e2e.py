@@ -10,7 +10,7 @@ import mlflow
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, run
+from helpers import REPO_ROOT, run
 
 pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent

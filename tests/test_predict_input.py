@@ -12,10 +12,9 @@ import signal
 
 import pytest
 
+from helpers import special_files
 from pipeline.errors import run_cli
 from pipeline.serving.contract import MAX_TEXT_CHARS
-from conftest import special_files
-from test_export import exported  # noqa: F401  (the module fixture: a tiny exported model)
 
 
 @contextlib.contextmanager

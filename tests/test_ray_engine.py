@@ -27,7 +27,7 @@ import psutil
 import pytest
 import yaml
 
-from conftest import REPO_ROOT, SHARED, VENV_BIN
+from helpers import REPO_ROOT, SHARED, VENV_BIN
 from pipeline.config import ExtractConfig
 from pipeline.engines import file_lines, numbered_lines, outputs
 from pipeline.errors import PipelineError

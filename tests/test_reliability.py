@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VENV_BIN, first_run_snapshot, is_loopback, run, second_run
+from helpers import VENV_BIN, first_run_snapshot, is_loopback, run, second_run
 
 CACHED_OUTPUTS = ("data/interim/articles.jsonl", "data/interim/quotes.jsonl", "data/processed/labelled.jsonl",
                   "data/processed/split", "models/candidate", "models/stance")
@@ -104,7 +104,7 @@ def test_dvc_push_then_pull_into_an_empty_cache_gives_the_same_data(second_proje
 def test_serve_load_smoke(pipeline_project):
     """bench/serve_load.py on a tiny slice: its own server, good and bad requests, without and with the
     abuse mix beside them, a table, exit 0."""
-    from conftest import REPO_ROOT, exported_snapshot
+    from helpers import REPO_ROOT, exported_snapshot
 
     done = run([sys.executable, str(REPO_ROOT / "bench" / "serve_load.py"), "--quick", "--bad-every", "3",
                 "--model", str(exported_snapshot(pipeline_project))], pipeline_project, check=False)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT, SEED_ARTICLE, VENV_BIN, exported_snapshot
-from pipeline.speakers import speaker_stance
+from helpers import REPO_ROOT, SEED_ARTICLE, VENV_BIN, exported_snapshot
 from pipeline.serving.contract import MAX_BATCH_ROWS
+from pipeline.speakers import speaker_stance
 
 pytestmark = pytest.mark.slow
 DOCUMENTED_PAYLOAD = {"inputs": [

@@ -14,8 +14,8 @@ import mlflow
 import pytest
 from starlette.testclient import TestClient
 
+from helpers import EXAMPLES
 from pipeline.serving import server
-from test_export import EXAMPLES, exported  # noqa: F401  (the module fixture: a tiny exported model)
 
 LIMIT = 1_000_000  # the body limit these tests serve with (the default is larger: server.DEFAULT_MAX_BODY_MB)
 JSON = {"Content-Type": "application/json"}
@@ -103,7 +103,8 @@ def asgi_request(body: bytes, headers: dict[str, str], leave_after: float | None
 def test_a_body_over_the_limit_is_a_413_and_never_kept_nor_parsed(model_path, exported, monkeypatch,
                                                                  declared, expect, chunks_read):
     scored = count_scored_rows(exported, monkeypatch)
-    headers = {"Content-Type": "application/json", "Content-Length": str(declared), **({"Expect": expect} if expect else {})}
+    headers = {"Content-Type": "application/json", "Content-Length": str(declared),
+               **({"Expect": expect} if expect else {})}
     scope, sent, _, send = asgi_request(b"", headers)
     chunk, read = b"[" * 2**20, [0]
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from helpers import REPO_ROOT
 from pipeline.config import TargetConfig, compose, validate_params
 from pipeline.errors import PipelineError
 from pipeline.labeling.functions import BUILDERS, side_camps
 from pipeline.labeling.grammar import Vocabulary, decide, parse_sentences, read_stance
 from pipeline.records import Quote
-
-from conftest import REPO_ROOT
 
 BALLOT = {"support": ["Yes", "Repeal"], "oppose": ["No", "Retain"]}     # a Yes/No ballot on repealing a law
 EU = {"support": ["Leave"], "oppose": ["Remain"]}

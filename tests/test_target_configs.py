@@ -8,11 +8,10 @@ import re
 import pytest
 import yaml
 
+from helpers import REPO_ROOT, SHARED
 from pipeline.config import TargetConfig
 from pipeline.labeling.cues import tokens
 from pipeline.records import LABELS
-
-from conftest import REPO_ROOT, SHARED
 
 TARGETS = sorted((REPO_ROOT / "conf" / "target").glob("*.yaml"))
 SHARED_RUN = 6   # this many words in a row shared with an article means the sentence was copied

@@ -8,11 +8,19 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from helpers import REPO_ROOT
 from pipeline.config import load_params
-from pipeline.tracking import (DATA_VERSIONS, data_hashes, data_version, experiment_name, flatten, pipeline_run,
-                               run_name, start_run, tracking_uri)
-
-from conftest import REPO_ROOT
+from pipeline.tracking import (
+    DATA_VERSIONS,
+    data_hashes,
+    data_version,
+    experiment_name,
+    flatten,
+    pipeline_run,
+    run_name,
+    start_run,
+    tracking_uri,
+)
 
 
 @pytest.fixture
@@ -81,7 +89,8 @@ def test_pipeline_run_follows_the_candidate_it_was_opened_for(params, tmp_path, 
     """Train opens the run; evaluate/export resume it only for the same model folder, e.g. not when
     DVC restored an older candidate from its run cache while the handoff names a newer run."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    report = {"quotes": 3, "gold": 1, "weak": 2, "label_model": {"no_votes": 0, "gold_accuracy": 1.0, "mean_confidence": 0.8},
+    report = {"quotes": 3, "gold": 1, "weak": 2,
+              "label_model": {"no_votes": 0, "gold_accuracy": 1.0, "mean_confidence": 0.8},
               "functions": {"cue_oppose": {"coverage": 0.5, "overlaps": 0.5, "conflicts": 0.0, "gold_accuracy": 1.0}}}
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports/labeling.json").write_text(json.dumps(report))
@@ -119,7 +128,8 @@ def test_a_new_run_of_an_already_evaluated_model_shows_its_evaluation(params, tm
     candidate.mkdir(parents=True)
     (candidate / "weights.bin").write_bytes(b"model A")
     metrics = {"accuracy": 0.9, "macro_f1": 0.8, "macro_f1_ci95_low": 0.7, "macro_f1_ci95_high": 0.9,
-               "per_class": {}, "baselines": {"majority": {"macro_f1": 0.2}}, "candidate": folder_fingerprint(candidate)}
+               "per_class": {}, "baselines": {"majority": {"macro_f1": 0.2}},
+               "candidate": folder_fingerprint(candidate)}
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports/metrics.json").write_text(json.dumps(metrics))
     with pipeline_run(params, tmp_path, candidate) as same:

@@ -11,12 +11,11 @@ import mlflow
 import pytest
 import yaml
 
+from helpers import REPO_ROOT
 from pipeline.config import SplitConfig, compose, validate_params
 from pipeline.evaluate import bootstrap_macro_f1, classification_metrics, error_table, out_of_fold_proba
 from pipeline.records import LabelledQuote, write_records
 from pipeline.split import WEAK_ONLY_FOLD, example_from_row, plan_split, quote_row
-
-from conftest import REPO_ROOT
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "stance_tiny.jsonl"
 

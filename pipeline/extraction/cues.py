@@ -64,7 +64,8 @@ vow promise pledge threaten urge ask refuse want plan intend seek decide hope ex
 # Verbs that put a question or a request to someone: the asker is the speaker, and the addressee
 # with what they are asked is the content ("asked the minister whether ...", "urged voters to ...",
 # "called on the parties to ...", "asked that her name not be used").
-REQUEST_VERBS = frozenset("ask urge press implore beg exhort encourage invite appeal call request demand petition".split())
+REQUEST_VERBS = frozenset(
+    "ask urge press implore beg exhort encourage invite appeal call request demand petition".split())
 
 # Nouns that name what someone is, not who: "spokesman", "the leader of ...". A mention
 # headed by one of these (and no name) is a description to resolve to a person.

@@ -22,10 +22,16 @@ from dataclasses import dataclass
 from spacy.tokens import Doc, Span
 
 from pipeline.extraction.cues import SPEECH_VERBS
+from pipeline.extraction.frames import (
+    CueFrame,
+    colon_introduced_frame,
+    find_cue_frames,
+    name_after_quotation_frames,
+    post_signature_frames,
+    speaker_label_frames,
+    subject_of,
+)
 from pipeline.extraction.nlp import sentence_of_token
-from pipeline.extraction.frames import (CueFrame, colon_introduced_frame, find_cue_frames,
-                                        name_after_quotation_frames, post_signature_frames, speaker_label_frames,
-                                        subject_of)
 from pipeline.extraction.quote_marks import QuoteSpan, find_quote_spans, paragraph_ranges
 from pipeline.extraction.resolution import PersonRegistry, Speaker, SpeakerResolver
 from pipeline.records import Quote, quote_id
@@ -112,12 +118,14 @@ def reports_on_its_own(frame: CueFrame, within: tuple[int, int]) -> bool:
         return False
     if speaker.pos_ not in ("PROPN", "NOUN") or cue.lemma_.lower() not in SPEECH_VERBS | {"according"}:
         return False
-    return not any(child.dep_ == "neg" or child.dep_ == "aux" and child.lower_ in HYPOTHETICAL for child in cue.children)
+    return not any(child.dep_ == "neg" or child.dep_ == "aux" and child.lower_ in HYPOTHETICAL
+                   for child in cue.children)
 
 
 def says_that(frame: CueFrame) -> bool:
     """The cue's complement opens with 'that'."""
-    return any(child.dep_ == "ccomp" and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)
+    return any(child.dep_ == "ccomp"
+               and any(grand.dep_ == "mark" and grand.lower_ == "that" for grand in child.children)
                for child in frame.cue.children)
 
 
@@ -185,7 +193,8 @@ def sentence_of(doc: Doc, char: int) -> Span | None:
 def cue_for_span(doc: Doc, text: str, span: QuoteSpan, frames: list[CueFrame],
                  quoting: set[int]) -> CueFrame | None:
     """A speaking frame outside the quotation, in a sentence it touches, the one right after, or
-    the one before when that ends in a colon or comma, that governs no other content or already introduced a direct quote ('"A," he said, "B."')."""
+    the one before when that ends in a colon or comma, that governs no other content or already
+    introduced a direct quote ('"A," he said, "B."')."""
     first, last = sentence_of(doc, span.start), sentence_of(doc, max(span.start, span.end - 1))
     if first is None or last is None:
         return None
@@ -353,8 +362,8 @@ def extract_quotes(doc: Doc, article_id: str, *, extra_cues: frozenset[str] = fr
         start, end = trim(text, candidate.start, candidate.end)
         if _alnum(text[start:end]) == 0:
             continue
-        speaker = (resolver.resolve(candidate.frame.speaker, candidate.frame.speaker_span) if candidate.frame.speaker is not None
-                   else Speaker(None, None, None, False))
+        speaker = (resolver.resolve(candidate.frame.speaker, candidate.frame.speaker_span)
+                   if candidate.frame.speaker is not None else Speaker(None, None, None, False))
         quote_text = text[start:end]
         identifier = quote_id(article_id, quote_text)
         if identifier in quotes:

@@ -13,17 +13,25 @@ colon that opens a quotation.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-import re
-
 from spacy.tokens import Doc, Span, Token
 
+from pipeline.extraction.cues import (
+    ATTITUDE_VERBS,
+    CONVICTION_ADJECTIVES,
+    CRITICISM_VERBS,
+    INTENTION_VERBS,
+    NAMING_VERBS,
+    REPORT_NOUNS,
+    REQUEST_VERBS,
+    ROLE_NOUNS,
+    SPEECH_VERBS,
+    is_cue_lemma,
+)
 from pipeline.extraction.nlp import sentence_of_token, tokens
-from pipeline.extraction.cues import (ATTITUDE_VERBS, CONVICTION_ADJECTIVES, CRITICISM_VERBS, INTENTION_VERBS,
-                                      NAMING_VERBS, REPORT_NOUNS, REQUEST_VERBS, ROLE_NOUNS, SPEECH_VERBS,
-                                      is_cue_lemma)
 
 ContentShape = Literal["clause", "naming", "intention", "question", "according", "label", "post", "none"]
 SPEAKER_LABEL_WORDS = 5
@@ -69,8 +77,8 @@ def names_a_speaker(noun: Token) -> bool:
 def subject_of(verb: Token, depth: int = 0, controlled: bool = False) -> tuple[Token | None, bool]:
     """The token heading the verb's speaker, and whether it was inherited from a governing verb:
     '..., saying that' and 'responded by saying' take the governing verb's subject, 'X was forced
-    to explain' its passive subject, 'prompted X to announce' its object, 'Ana Reyes, noting that' the name, and 'held an event
-    urging' or 'shared a post reading' the subject of the verb whose object the thing is."""
+    to explain' its passive subject, 'prompted X to announce' its object, 'Ana Reyes, noting that' the
+    name, and 'held an event urging' or 'shared a post reading' the subject of the verb whose object the thing is."""
     controller = next((child for child in verb.children if child.dep_ == "dobj"), None) if controlled else None
     if controller is not None:
         return controller, True  # 'prompted the office to announce': the object does the announcing
@@ -413,7 +421,8 @@ def noun_and_adjective_frames(doc: Doc) -> list[CueFrame]:
         if token.pos_ == "NOUN" and lemma in REPORT_NOUNS:
             speaker = next((child for child in token.children if child.dep_ == "poss"), None)
             if speaker is None:
-                by = next((child for child in token.children if child.dep_ == "prep" and child.lower_ in ("from", "by")), None)
+                by = next((child for child in token.children
+                           if child.dep_ == "prep" and child.lower_ in ("from", "by")), None)
                 speaker = next((child for child in by.children if child.dep_ == "pobj"), None) if by else None
             inherited = False
             if speaker is None and token.dep_ == "pobj" and token.head.head.pos_ == "VERB":

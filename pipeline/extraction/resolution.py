@@ -14,8 +14,15 @@ from dataclasses import dataclass, field, replace
 from spacy.tokens import Doc, Span, Token
 
 from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
-from pipeline.extraction.gender import (HONORIFICS, Gender, agrees, first_name_gender, is_first_name,
-                                        pronoun_gender, word_gender)
+from pipeline.extraction.gender import (
+    HONORIFICS,
+    Gender,
+    agrees,
+    first_name_gender,
+    is_first_name,
+    pronoun_gender,
+    word_gender,
+)
 from pipeline.extraction.nlp import sentence_of_token, tokens
 from pipeline.extraction.quote_marks import QuoteSpan, paragraph_ranges
 

@@ -209,7 +209,8 @@ def side_camps(described: str, target: TargetConfig, camp_nouns: Sequence[str]) 
     words = tokens(described)
     camps = [f"{noun}*" for noun in camp_nouns]
     found: set[Label] = set()
-    for label, other, names in (("support", "oppose", target.sides.support), ("oppose", "support", target.sides.oppose)):
+    for label, other, names in (("support", "oppose", target.sides.support),
+                                ("oppose", "support", target.sides.oppose)):
         for name in names:
             pattern = list(phrase_tokens(name))
             for start in range(len(words) - len(pattern) + 1):
@@ -219,7 +220,8 @@ def side_camps(described: str, target: TargetConfig, camp_nouns: Sequence[str]) 
                     found.add(label if prefix == "pro" else other)
                 elif [first, *rest] == pattern:
                     near = words[max(0, start - 2):start] + words[start + len(pattern):start + len(pattern) + 2]
-                    if words[start - 1:start] == ["for"] or any(word_matches(camp, word) for camp in camps for word in near):
+                    if words[start - 1:start] == ["for"] or any(word_matches(camp, word)
+                                                                for camp in camps for word in near):
                         found.add(label)
     return found
 

@@ -73,7 +73,7 @@ class Vocabulary:
     topic_words: frozenset[str]
 
     @classmethod
-    def build(cls, words: StanceWords, target: TargetConfig) -> "Vocabulary":
+    def build(cls, words: StanceWords, target: TargetConfig) -> Vocabulary:
         named = [(tuple(name.lower().split()), +1) for name in target.sides.support]
         named += [(tuple(name.lower().split()), -1) for name in target.sides.oppose]
         topic = frozenset(word for phrase in (*target.terms, *target.subject) for word in phrase.lower().split()
@@ -153,7 +153,8 @@ class StanceReader:
         if self.side(token):
             return self.side(token)
         for child in token.children:
-            if child.dep_ in {"compound", "amod", "det", "nmod", "poss", "nummod", "intj", "advmod"} and self.side(child):
+            if (child.dep_ in {"compound", "amod", "det", "nmod", "poss", "nummod", "intj", "advmod"}
+                    and self.side(child)):
                 return self.side(child)
         pro_anti = self._pro_anti(token)
         if pro_anti:
@@ -203,8 +204,9 @@ class StanceReader:
 
     def deontic(self, token: Token) -> bool:
         """'should vote', 'must reject', 'need to back': an exhortation, whoever the subject is."""
-        return any(child.dep_ == "aux" and child.lower_ in {"should", "must", "ought", "shall"} for child in token.children) \
-            or (token.dep_ == "xcomp" and token.head.lemma_ in {"need", "have"})
+        return (any(child.dep_ == "aux" and child.lower_ in {"should", "must", "ought", "shall"}
+                    for child in token.children)
+                or (token.dep_ == "xcomp" and token.head.lemma_ in {"need", "have"}))
 
     def licensed(self, token: Token, depth: int = 0) -> bool:
         """Whether a predicate states the speaker's own stance or wish (not a poll's or a third party's)."""

@@ -20,8 +20,16 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.errors import PipelineError
-from pipeline.models.base import (ModelParams, StanceModel, full_proba, load_sklearn, require_two_labels,
-                                  follow_ci_for_transformers_bars, save_sklearn, show_progress)
+from pipeline.models.base import (
+    ModelParams,
+    StanceModel,
+    follow_ci_for_transformers_bars,
+    full_proba,
+    load_sklearn,
+    require_two_labels,
+    save_sklearn,
+    show_progress,
+)
 from pipeline.models.tfidf import TfidfParams, ngram_vectorizers, transform_ngrams
 
 ENCODER_DIR = "encoder"

@@ -15,8 +15,13 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.errors import PipelineError
-from pipeline.models.base import (ModelParams, StanceModel, follow_ci_for_transformers_bars, require_two_labels,
-                                  show_progress)
+from pipeline.models.base import (
+    ModelParams,
+    StanceModel,
+    follow_ci_for_transformers_bars,
+    require_two_labels,
+    show_progress,
+)
 from pipeline.models.embedding import default_encoder_path
 from pipeline.records import LABEL2ID, LABELS
 

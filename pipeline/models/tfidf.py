@@ -15,8 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 from pydantic import AfterValidator, Field
 
-from pipeline.models.base import (ModelParams, StanceModel, full_proba, load_sklearn, require_two_labels,
-                                  save_sklearn)
+from pipeline.models.base import ModelParams, StanceModel, full_proba, load_sklearn, require_two_labels, save_sklearn
 
 PIPELINE_FILE = "pipeline.skops"
 
