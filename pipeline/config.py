@@ -275,10 +275,14 @@ class ModelConfig(Section):
 
 
 class PredictConfig(Section):
-    """The corpus `predict` stage: where it runs (`engine`) and, on Ray, how wide (`ray`)."""
+    """The corpus `predict` stage: where it runs (`engine`), on Ray how wide (`ray`), and what answers for a
+    quote of the corpus in speakers.csv and the report (`corpus_stance`): `labels` takes its gold label, else
+    its weak label where a labeling function voted, else the classifier's; `model` takes the classifier's
+    for every quote. predictions.jsonl always has the classifier's `label` and `scores` beside it."""
 
     engine: Engine = "local"
     ray: RayConfig = RayConfig(batch_size=1000)
+    corpus_stance: Literal["labels", "model"] = "labels"
 
 
 class TrackingConfig(Section):

@@ -36,9 +36,9 @@ from pipeline.files import (
     staged_outputs,
     write_jsonl,
 )
-from pipeline.records import LABELS, Quote, parse_record_line
+from pipeline.records import LABELS, LabelledQuote, Quote, parse_record_line, read_records
 from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS, parse_request
-from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
+from pipeline.speakers import SPEAKER_COLUMNS, corpus_stances, speaker_rows
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
@@ -268,6 +268,9 @@ def predict_corpus(params: Any, root: Path) -> int:
     with contextlib.closing(engines.run(params.predict.engine, source, PredictWorker, worker_args, params.predict.ray,
                                         "predict", worker=local)) as outcomes:
         predictions = list(engines.outputs(outcomes))
+    if params.predict.corpus_stance == "labels":
+        labelled = read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote)
+        predictions = corpus_stances(predictions, {quote.id: quote for quote in labelled})
     speakers = speaker_rows(predictions, params.target)
     with staged_outputs(root / params.paths.reports) as staged:
         write_jsonl(staged / "predictions.jsonl", predictions)

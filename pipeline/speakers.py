@@ -2,7 +2,8 @@
 
 The rule (`speaker_stance`), shared by the corpus `predict` stage, `predict --by-speaker` and the
 bench: each quote's label weighs its confidence (the label model's, or the classifier's score for
-the label it chose). Between the sides, the heavier of support and oppose wins (a tie is no side).
+the label it chose; `corpus_stances` says which of them answers for a quote of the corpus).
+Between the sides, the heavier of support and oppose wins (a tie is no side).
 A side then beats neutral unless neutral outweighs it more than 1 / `neutral_weight` times
 (default 0.5: twice). Neutral is discounted because it is weaker evidence about a person than a
 side: people who take a side also report facts, dates and procedure, while a quote that takes a
@@ -11,19 +12,19 @@ side is rarely said by someone without it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import TargetConfig
-from pipeline.records import LABELS, Label
+from pipeline.records import LABELS, Label, LabelledQuote
 
 NEUTRAL_WEIGHT = 0.5
 
 # reports/speakers.csv, one row per (article, speaker) and one per speaker across the corpus.
 SPEAKER_COLUMNS = ("scope", "article_id", "speaker", "speaker_role", "camp", "stance", "quotes",
                    "weight_support", "weight_oppose", "weight_neutral",
-                   "evidence", "evidence_article_id", "evidence_label", "evidence_score")
+                   "evidence", "evidence_article_id", "evidence_label", "evidence_score", "evidence_source")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,32 @@ def speaker_stance(labelled: Iterable[tuple[Label, float]], neutral_weight: floa
     return SpeakerStance(label, weights, len(pairs))
 
 
+def quote_stance(row: dict[str, Any]) -> tuple[Label, float]:
+    """What a prediction row says: its corpus stance when the predict stage gave it one
+    (`corpus_stances`), else the classifier's label with its score."""
+    if "stance" in row:
+        return row["stance"], float(row["stance_score"])
+    return row["label"], float(row["scores"][row["label"]])
+
+
+def corpus_stances(predictions: Sequence[dict[str, Any]],
+                   labelled: Mapping[str, LabelledQuote]) -> list[dict[str, Any]]:
+    """Each prediction row with the stance that answers for its quote in the corpus reports
+    (`stance`, `stance_score`, `stance_source`): the quote's gold label; else its weak label where at
+    least one labeling function voted (the label model read that quote itself, while the classifier
+    only imitates it); else the classifier's label. The classifier's `label` and `scores` stay."""
+    rows = []
+    for row in predictions:
+        known = labelled.get(row["id"])
+        if known is not None and (known.label_source == "gold"
+                                  or any(vote is not None for vote in known.votes.values())):
+            stance, score, source = known.label, known.confidence, known.label_source
+        else:
+            stance, score, source = row["label"], row["scores"][row["label"]], "model"
+        rows.append({**row, "stance": stance, "stance_score": round(float(score), 4), "stance_source": source})
+    return rows
+
+
 def speaker_key(name: str) -> str:
     """The same person however the articles space or capitalise the name."""
     return " ".join(name.split()).casefold()
@@ -65,18 +92,20 @@ def camp_of(target: TargetConfig | None, speaker: str, roles: Sequence[str]) -> 
 def speaker_row(scope: str, article_id: str | None, quotes: Sequence[dict[str, Any]],
                 target: TargetConfig | None) -> dict[str, Any]:
     """One speaker's row: stance, weights and the most confident quote that shows it."""
-    stance = speaker_stance((q["label"], q["scores"][q["label"]]) for q in quotes)
+    stance = speaker_stance(quote_stance(q) for q in quotes)
     names = Counter(q["speaker"] for q in quotes)
     roles = [role for role, _ in Counter(q["speaker_role"] for q in quotes if q.get("speaker_role")).most_common()]
-    showing = [q for q in quotes if q["label"] == stance.label] or list(quotes)
-    evidence = max(showing, key=lambda q: q["scores"][q["label"]])
+    showing = [q for q in quotes if quote_stance(q)[0] == stance.label] or list(quotes)
+    # Ties (gold labels all weigh 1) go to the quote the classifier is surest of for that label.
+    evidence = max(showing, key=lambda q: (quote_stance(q)[1], q["scores"].get(quote_stance(q)[0], 0.0)))
+    evidence_label, evidence_score = quote_stance(evidence)
     speaker = names.most_common(1)[0][0]
     return {"scope": scope, "article_id": article_id, "speaker": speaker, "speaker_role": roles[0] if roles else None,
             "camp": camp_of(target, speaker, roles), "stance": stance.label, "quotes": stance.quotes,
             **{f"weight_{label}": stance.weights[label] for label in LABELS},
             "evidence": evidence["text"], "evidence_article_id": evidence["article_id"],
-            "evidence_label": evidence["label"],
-            "evidence_score": round(float(evidence["scores"][evidence["label"]]), 4)}
+            "evidence_label": evidence_label, "evidence_score": round(evidence_score, 4),
+            "evidence_source": evidence.get("stance_source", "model")}
 
 
 def speaker_rows(predictions: Sequence[dict[str, Any]], target: TargetConfig | None = None) -> list[dict[str, Any]]:

@@ -228,7 +228,7 @@ def project(tmp_path_factory) -> Path:
     shutil.copy(REPO_ROOT / "params.yaml", root / "params.yaml")
     (root / "dvc.yaml").write_text("stages: {}\n")
     set_params(root, extract__ray__batch_size=4, extract__ray__workers=2, predict__ray__batch_size=100,
-               predict__ray__workers=2)
+               predict__ray__workers=2, predict__corpus_stance="model")  # no label stage here: the classifier answers
     articles = ingest_files(sorted(polnear.glob("*.txt"))[:ARTICLES]).articles
     write_records(root / "data" / "interim" / "articles.jsonl", articles)
     exported_model(root / "models", root / "params.yaml")

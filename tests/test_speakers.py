@@ -6,7 +6,8 @@ import re
 import pytest
 
 from pipeline.config import Affiliation, TargetConfig
-from pipeline.speakers import SPEAKER_COLUMNS, speaker_rows
+from pipeline.records import LabelledQuote
+from pipeline.speakers import SPEAKER_COLUMNS, corpus_stances, speaker_rows
 from pipeline.stance_report import render_report
 
 TARGET = TargetConfig(id="dam", name="The dam referendum", description="Whether the valley is dammed.",
@@ -56,3 +57,32 @@ def test_the_page_has_a_row_per_speaker_escapes_text_and_loads_nothing():
     assert "By camp" in page and "Save the Valley" not in page  # only camps that have speakers are charted
     bare = TARGET.model_copy(update={"affiliations": []})
     assert "By camp" not in render_report(bare, speaker_rows(predictions, bare), predictions)
+
+
+def labelled(row: dict, label: str, source: str, confidence: float, voted: bool = True) -> LabelledQuote:
+    fields = {key: row[key] for key in ("id", "article_id", "text", "kind", "speaker", "speaker_role")}
+    return LabelledQuote(**fields, cue="said", speaker_mention=row["speaker"], start=0, end=len(row["text"]),
+                         sentence=row["text"],
+                         target=TARGET.id, label=label, label_source=source, confidence=confidence,
+                         votes={"cue_oppose": label if voted else None, "cue_support": None})
+
+
+def test_corpus_stances_take_gold_then_voted_weak_labels_then_the_classifier():
+    rows = [prediction("a1", "Ann Lee", "neutral", 0.5, "we will vote no"),       # gold says oppose
+            prediction("a1", "Bo Chan", "neutral", 0.6, "no to the dam"),         # a function voted oppose
+            prediction("a1", "Cy Dee", "support", 0.7, "the vote is in May"),     # nobody voted: the classifier
+            prediction("a1", "Di Eng", "support", 0.8, "not labelled")]           # not in labelled.jsonl
+    known = {rows[0]["id"]: labelled(rows[0], "oppose", "gold", 1.0),
+             rows[1]["id"]: labelled(rows[1], "oppose", "weak", 0.9),
+             rows[2]["id"]: labelled(rows[2], "neutral", "weak", 0.4, voted=False)}
+    answered = corpus_stances(rows, known)
+    assert [(row["stance"], row["stance_source"]) for row in answered] == [
+        ("oppose", "gold"), ("oppose", "weak"), ("support", "model"), ("support", "model")]
+    assert [row["label"] for row in answered] == ["neutral", "neutral", "support", "support"]  # the classifier's stay
+    speakers = {row["speaker"]: row for row in speaker_rows(answered, TARGET) if row["scope"] == "corpus"}
+    assert speakers["Ann Lee"]["stance"] == "oppose" and speakers["Ann Lee"]["evidence_source"] == "gold"
+    assert speakers["Bo Chan"]["weight_oppose"] == pytest.approx(0.9)
+    assert speakers["Cy Dee"]["stance"] == "support" and speakers["Cy Dee"]["evidence_source"] == "model"
+    # without corpus stances (predict --article), the classifier answers as before
+    assert {row["speaker"]: row["stance"] for row in speaker_rows(rows, TARGET) if row["scope"] == "corpus"}[
+        "Ann Lee"] == "neutral"
