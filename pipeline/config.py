@@ -82,8 +82,8 @@ class CorpusConfig(Section):
     """Where the data comes from: a folder of articles (`kind: articles`, the pipeline extracts
     and labels their quotes) or an already-labelled stance dataset (`kind: labelled`).
 
-    `max_article_chars` refuses longer articles: extraction takes about 20 s per 200,000
-    characters (a long-form piece is 50,000), so a larger one is a mistake, not an article.
+    `max_article_chars` refuses longer articles (a long-form piece is 50,000 characters): a larger
+    one is a mistake, not an article (docs/decisions.md).
     """
 
     name: str
