@@ -57,8 +57,10 @@ def test_your_own_referendum_runs_as_the_readme_says(tmp_path, shared):
 
     predictions = [json.loads(line) for line in (project / "reports" / "predictions.jsonl").read_text().splitlines()]
     assert len({row["article_id"] for row in predictions}) == len(list(articles.glob("*.txt")))
-    assert all(set(row) == {"article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores"}
-               for row in predictions)
+    assert all(set(row) == {"article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores",
+                            "stance", "stance_score", "stance_source"} for row in predictions)
+    sources = {row["stance_source"] for row in predictions}
+    assert "weak" in sources and sources <= {"weak", "model"}  # no gold: weak labels where a function voted
     with (project / "reports" / "speakers.csv").open(encoding="utf-8") as handle:
         speakers = list(csv.DictReader(handle))
     corpus = [row for row in speakers if row["scope"] == "corpus"]

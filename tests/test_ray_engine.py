@@ -399,15 +399,17 @@ def test_the_readme_command_runs_extract_and_predict_on_the_cluster_through_dvc(
     env = {**stage_env(cluster), "PATH": "/usr/bin:/bin", "CI": "true"}
     env.pop("PYTHONPATH")  # the project's own copy of the code, as for a user
 
-    def exp_run(engine: str) -> subprocess.CompletedProcess:
+    def exp_run(engine: str) -> str:
         done = subprocess.run(["bin/dvc", "exp", "run", "-S", f"extract.engine={engine}", "-S",
                                f"predict.engine={engine}"], cwd=project, env=env, capture_output=True, text=True,
                               timeout=1800)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        assert "Running stage 'extract'" in done.stdout and "Running stage 'predict'" in done.stdout
+        assert "Running stage 'predict'" in done.stdout
         return done.stdout + done.stderr
 
-    assert "(ray engine)" in exp_run("ray")
+    on_ray = exp_run("ray")
+    assert "Running stage 'extract'" in on_ray and "(ray engine)" in on_ray
     on_ray = {name: (project / name).read_bytes() for name in outputs}
+    # extract may come back from DVC's run cache (the local engine's quotes of this configuration)
     assert "(ray engine)" not in exp_run("local")
     assert {name: (project / name).read_bytes() for name in outputs} == on_ray
