@@ -14,8 +14,10 @@ from git at BASELINE, targets without sides), then each part of PARTS added on t
 Runners, one table each:
 - `workflow`: the new-target workflow as a user runs it, `dvc exp run -S target=ID -S corpus.path=DIR` in a
   copy of the project (the step's configuration written into the copy's conf/), scored on the
-  reports/speakers.csv it writes: quotes extracted, weak-labelled, a classifier trained on the weak labels
-  and every quote predicted by it;
+  reports/speakers.csv it writes: quotes extracted, weak-labelled, a classifier trained on the weak labels,
+  and each quote answered by its weak label where a labeling function voted, else by the classifier
+  (predict.corpus_stance, docs/decisions.md); the configuration steps change conf/ only, so every row runs
+  today's code;
 - `weak labels` (diagnostic, in-process): the weak labels themselves, aggregated per speaker by
   pipeline/speakers.py, with extracted attribution and with gold attribution (gold quotes given to gold
   speakers), which separates stance errors from extraction errors.
