@@ -2,11 +2,17 @@
 the project, and paths that are not regular files. Fixtures are in conftest.py."""
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -100,3 +106,42 @@ EXAMPLES = [
     ({"text": "No legal steps have been taken on the matter", "speaker": "Dmitry Peskov"}, "neutral"),
     ({"text": "There is no issue of Abkhazia joining Russia", "speaker": "Valery Kvarchia"}, "neutral"),
 ]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def make_server(target: str, port_variable: str, cwd: Path, *variables: str) -> Iterator[str]:
+    """`make <target>` (a server: `make ui`, `make mlflow-server`) on a free port, up once its /health answers;
+    stopped with its workers at the end. Yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    process = subprocess.Popen(["make", "--no-print-directory", target, f"{port_variable}={port}", *variables,
+                                f"VENV={VENV_BIN.parent}"], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # a hang guard: the server's workers import MLflow, slow on a busy CPU
+            try:
+                urllib.request.urlopen(f"{url}/health", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None, f"make {target} exited"
+                time.sleep(1)
+        else:
+            raise AssertionError(f"make {target} did not answer within 5 minutes")
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=20)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the server's workers, if the parent left them
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)

@@ -1,22 +1,18 @@
 """What people look at, looked at in headless Chromium: the stance report and the MLflow UI."""
 from __future__ import annotations
 
-import contextlib
 import csv
 import os
 import re
-import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import mlflow
 import pytest
-from browser import rendered_dom
 
-from helpers import VENV_BIN, project_copy, run_pipeline
+from browser import rendered_dom
+from helpers import VENV_BIN, make_server, project_copy, run_pipeline
 
 pytestmark = pytest.mark.slow
 
@@ -34,12 +30,6 @@ def page_text(dom: str) -> str:
     """The visible text of a DOM, each element's text between bars: `|macro_f1|0.87|`."""
     text = re.sub(r"<[^>]+>", "|", re.sub(r"<(style|script)\b.*?</\1>", "", dom, flags=re.S))
     return re.sub(r"\|+", "|", text.replace("&nbsp;", " "))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fresh_shell() -> dict[str, str]:
@@ -72,33 +62,8 @@ def two_runs(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def ui(two_runs):
     """`make ui` on a free port, stopped (with its workers) after the module."""
-    port = free_port()
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    server = subprocess.Popen(["make", "--no-print-directory", "ui", f"UI_PORT={port}", f"VENV={VENV_BIN.parent}"],
-                              cwd=two_runs, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # a hang guard: the UI's workers import MLflow, slow on a busy CPU
-            try:
-                urllib.request.urlopen(f"{url}/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(1)
-        else:
-            pytest.fail("make ui did not answer within 5 minutes")
+    with make_server("ui", "UI_PORT", two_runs) as url:
         yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)  # uvicorn's workers, if the parent left them
-        server.wait(timeout=10)
 
 
 def test_the_mlflow_ui_opens_on_the_training_runs_with_their_scores_and_plots(two_runs, ui):

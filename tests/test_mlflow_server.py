@@ -2,30 +2,20 @@
 at it, from a plain pipeline run and from a queued DVC experiment alike, registry aliases included."""
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
 import pytest
 
-from helpers import REPO_ROOT, VENV_BIN, project_copy
+from helpers import REPO_ROOT, VENV_BIN, make_server, project_copy
 
 pytestmark = pytest.mark.slow
 
 EXPERIMENT = "stance-south_ossetia_referendum"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def environment(tracking_uri: str) -> dict[str, str]:
@@ -39,36 +29,9 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """`make mlflow-server` on a free port with a store and an artifact root of its own; stopped after the module.
     Yields its URI and its folder."""
     folder = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    process = subprocess.Popen(["make", "--no-print-directory", "mlflow-server", f"MLFLOW_PORT={port}",
-                                f"MLFLOW_BACKEND=sqlite:///{folder / 'mlflow.db'}",
-                                f"MLFLOW_ARTIFACTS={folder / 'artifacts'}", f"VENV={VENV_BIN.parent}"],
-                               cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # a hang guard: the server's workers import MLflow, slow on a busy CPU
-            try:
-                urllib.request.urlopen(f"{uri}/health", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, "make mlflow-server exited"
-                time.sleep(1)
-        else:
-            pytest.fail("make mlflow-server did not answer within 5 minutes")
+    with make_server("mlflow-server", "MLFLOW_PORT", REPO_ROOT, f"MLFLOW_BACKEND=sqlite:///{folder / 'mlflow.db'}",
+                     f"MLFLOW_ARTIFACTS={folder / 'artifacts'}") as uri:
         yield uri, folder
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # the server's workers, if the parent left them
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

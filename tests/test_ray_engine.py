@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import psutil
 import pytest
 import yaml
 
-from helpers import REPO_ROOT, SHARED, VENV_BIN
+from helpers import REPO_ROOT, SHARED, VENV_BIN, free_port
 from pipeline.config import ExtractConfig
 from pipeline.engines import file_lines, numbered_lines, outputs
 from pipeline.errors import PipelineError
@@ -49,12 +48,6 @@ def test_lines_are_numbered_across_chunk_boundaries_and_read_alike_by_both_engin
     path = tmp_path / "x.jsonl"
     path.write_bytes(data + b"\n")
     assert list(file_lines(path)) == expected  # the local engine's read; a final newline adds no line
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize(("address", "message"), [
