@@ -55,12 +55,13 @@ def project(pipeline_project, tmp_path) -> Path:
 
 
 def stage_process(parent: psutil.Process, module: str) -> psutil.Process | None:
-    """The innermost process running `module`: DVC starts the stage as `sh -c 'bin/python -m ...'`,
-    and killing that shell would leave the stage's own process running on."""
+    """The Python process running `module`, once there is one. DVC starts the stage as `sh -c 'bin/python
+    -m ...'` and bin/python is a shell script (with subshells of its own) that execs Python: killing any
+    of those shells would leave the stage to run on."""
     running = []
     for child in parent.children(recursive=True):
         try:
-            if module in " ".join(child.cmdline()):
+            if "python" in child.name() and module in " ".join(child.cmdline()):
                 running.append(child)
         except psutil.NoSuchProcess:
             continue
