@@ -92,13 +92,14 @@ def camp_of(target: TargetConfig | None, speaker: str, roles: Sequence[str]) -> 
 def speaker_row(scope: str, article_id: str | None, quotes: Sequence[dict[str, Any]],
                 target: TargetConfig | None) -> dict[str, Any]:
     """One speaker's row: stance, weights and the most confident quote that shows it."""
-    stance = speaker_stance(quote_stance(q) for q in quotes)
+    said = [quote_stance(q) for q in quotes]  # (label, weight) of each quote, in order
+    stance = speaker_stance(said)
     names = Counter(q["speaker"] for q in quotes)
     roles = [role for role, _ in Counter(q["speaker_role"] for q in quotes if q.get("speaker_role")).most_common()]
-    showing = [q for q in quotes if quote_stance(q)[0] == stance.label] or list(quotes)
+    showing = [(q, pair) for q, pair in zip(quotes, said) if pair[0] == stance.label] or list(zip(quotes, said))
     # Ties (gold labels all weigh 1) go to the quote the classifier is surest of for that label.
-    evidence = max(showing, key=lambda q: (quote_stance(q)[1], q["scores"].get(quote_stance(q)[0], 0.0)))
-    evidence_label, evidence_score = quote_stance(evidence)
+    evidence, (evidence_label, evidence_score) = max(
+        showing, key=lambda item: (item[1][1], item[0]["scores"].get(item[1][0], 0.0)))
     speaker = names.most_common(1)[0][0]
     return {"scope": scope, "article_id": article_id, "speaker": speaker, "speaker_role": roles[0] if roles else None,
             "camp": camp_of(target, speaker, roles), "stance": stance.label, "quotes": stance.quotes,
