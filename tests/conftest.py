@@ -19,6 +19,7 @@ from helpers import (
     exported_snapshot,
     first_run_snapshot,
     is_loopback,
+    make_command,
     project_copy,
     run_pipeline,
     second_run,
@@ -100,7 +101,7 @@ def pipeline_project(tmp_path_factory) -> Path:
     env.pop("DVC_ROOT", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     with (second / "run.log").open("w") as log:
-        alongside = subprocess.Popen(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"],
+        alongside = subprocess.Popen(make_command("pipeline"),
                                      cwd=second, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         first = run_pipeline(copy)

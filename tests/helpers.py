@@ -72,7 +72,7 @@ def project_copy(copy: Path) -> Path:
 
 
 def run_pipeline(project: Path) -> subprocess.CompletedProcess:
-    return run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
+    return run(make_command("pipeline"), project)
 
 
 def exported_snapshot(project: Path) -> Path:
@@ -108,6 +108,12 @@ EXAMPLES = [
 ]
 
 
+def make_command(target: str, *variables: str) -> list[str]:
+    """`make <target>` in a copy of the project with this project's venv, which it never reinstalls (SETUP=no:
+    an install from the copy would point the venv's editable `pipeline` at the copy, gone after the test)."""
+    return ["make", "--no-print-directory", target, *variables, f"VENV={VENV_BIN.parent}", "SETUP=no"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -121,9 +127,8 @@ def make_server(target: str, port_variable: str, cwd: Path, *variables: str) -> 
     port = free_port()
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     env.pop("MLFLOW_TRACKING_URI", None)
-    process = subprocess.Popen(["make", "--no-print-directory", target, f"{port_variable}={port}", *variables,
-                                f"VENV={VENV_BIN.parent}"], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(make_command(target, f"{port_variable}={port}", *variables), cwd=cwd, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):  # a hang guard: the server's workers import MLflow, slow on a busy CPU

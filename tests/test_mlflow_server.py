@@ -11,7 +11,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from helpers import REPO_ROOT, VENV_BIN, make_server, project_copy
+from helpers import REPO_ROOT, VENV_BIN, make_command, make_server, project_copy
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def two_runs(server, tmp_path_factory) -> Path:
     project = project_copy(tmp_path_factory.mktemp("tracked") / "project")
     (project / ".venv").symlink_to(VENV_BIN.parent)
     env = environment(uri)
-    for command in (["make", "--no-print-directory", "pipeline"],
+    for command in (make_command("pipeline"),
                     ["bin/dvc", "exp", "run", "--queue", "-S", "model=tfidf_svm"], ["bin/dvc", "queue", "start"]):
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

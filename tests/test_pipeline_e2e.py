@@ -10,7 +10,7 @@ import mlflow
 import pytest
 import yaml
 
-from helpers import REPO_ROOT, run
+from helpers import REPO_ROOT, make_command, run
 
 pytestmark = pytest.mark.slow
 VENV_BIN = Path(sys.executable).parent
@@ -73,7 +73,7 @@ def test_repro_logs_one_complete_mlflow_run(project, tmp_path):
 
 
 def test_second_repro_is_a_no_op(project):
-    again = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
+    again = run(make_command("pipeline"), project)
     assert stages_run(again.stdout + again.stderr) == set()
     assert run(["dvc", "status"], project).stdout.strip().endswith("Data and pipelines are up to date.")
 
@@ -81,7 +81,7 @@ def test_second_repro_is_a_no_op(project):
 def test_editing_conf_reruns_exactly_the_stages_that_use_it(project):
     corpus = project / "conf/corpus/seeds.yaml"
     corpus.write_text(corpus.read_text().replace("on_error: fail", "on_error: skip"))
-    done = run(["make", "--no-print-directory", "pipeline", f"VENV={VENV_BIN.parent}"], project)
+    done = run(make_command("pipeline"), project)
     assert stages_using("corpus") == {"ingest"}
     assert stages_run(done.stdout + done.stderr) == {"ingest"}, "same articles: nothing downstream may rerun"
     assert yaml.safe_load((project / "params.yaml").read_text())["corpus"]["on_error"] == "skip"
