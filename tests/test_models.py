@@ -384,3 +384,15 @@ def test_finetune_missing_model_path_is_an_error(rows, labels, tmp_path):
     with pytest.raises(PipelineError) as error:
         model_of("finetune", {"model_path": str(tmp_path / "nowhere")}).fit(rows, labels)
     assert error.value.field == "model.params.model_path"
+
+
+def test_one_encoder_loader_serves_every_reader_and_names_its_setting(rows, labels, tmp_path):
+    """Only pipeline/labeling/embeddings.py builds a SentenceTransformer; a missing folder names the
+    setting it came from, for the labeling function and for the model kinds."""
+    builders = [path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "pipeline").rglob("*.py")
+                if "SentenceTransformer(" in path.read_text(encoding="utf-8")]
+    assert builders == ["pipeline/labeling/embeddings.py"]
+    for kind in ("embedding_logreg", "setfit"):
+        with pytest.raises(PipelineError, match="model folder not found") as error:
+            model_of(kind, {"model_path": str(tmp_path / "nowhere")}).fit(rows, labels)
+        assert error.value.field == "model.params.model_path"
