@@ -133,13 +133,13 @@ def polnear_texts(split: str) -> list[tuple[str, str]]:
 
 def bench_encode(count: int, repeats: int) -> list[tuple[str, int, float, float]]:
     """(texts, n, texts/s, tokens/s) for short sentences and ~120-word passages."""
-    from pipeline.models.embedding import default_encoder_path, encode, load_encoder
+    from pipeline.labeling.embeddings import encode, load_encoder
 
     words = " ".join(text for _, text in polnear_texts("dev")).split()
     sentences = [s.strip() for _, text in polnear_texts("dev") for s in re.split(r"(?<=[.!?])\s+", text)
                  if 8 <= len(s.split()) <= 40][:count]
     passages = [" ".join(words[i:i + 120]) for i in range(0, 120 * (count // 4), 120)]
-    encoder = load_encoder(default_encoder_path())
+    encoder = load_encoder()
     encode(encoder, sentences[:32], 32, True)  # warm-up
     rows = []
     for name, texts in (("sentences (8-40 words)", sentences), ("passages (120 words)", passages)):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open
+from pipeline.records import INPUT_NAMES
 
 Label = Literal["support", "oppose", "neutral"]
 
@@ -267,7 +268,7 @@ class ModelConfig(Section):
     """The classifier: `name` picks a model kind in the registry, which validates `params`."""
 
     name: str
-    inputs: list[Literal["text", "context", "speaker", "speaker_role", "target", "votes"]] = ["text"]
+    inputs: list[Literal[INPUT_NAMES]] = ["text"]  # type: ignore[valid-type]  # pipeline/records.py MODEL_INPUTS
     # With `votes` in inputs: labeling functions whose votes the model does not read (and so
     # serving need not compute), e.g. the sentence-embedding example_similarity.
     ignore_votes_of: list[Literal[LABELING_FUNCTIONS]] = []  # type: ignore[valid-type]

@@ -28,7 +28,14 @@ from pipeline.records import LABELS
 from pipeline.split import read_split
 from pipeline.train import model_examples
 
-BASELINES = ("majority", "weak_only")
+
+def baseline_configs(params: Params) -> dict[str, ModelConfig]:
+    """The baseline models: the majority label, and the label stage's label model as configured there."""
+    labeling = params.labeling
+    return {"majority": ModelConfig(name="majority"),
+            "weak_only": ModelConfig(name="weak_only", params={"epochs": labeling.label_model_epochs,
+                                                               "lr": labeling.label_model_lr,
+                                                               "default_label": labeling.default_label})}
 
 
 def classification_metrics(gold: list[str], predicted: list[str]) -> dict[str, Any]:
@@ -174,8 +181,7 @@ def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np
                     "protocol": summary["protocol"], "n_splits": summary["n_splits"],
                     "train_quotes": summary["train"]["quotes"]})
     metrics["baselines"] = {}
-    for name in BASELINES:
-        config = ModelConfig(name=name)
+    for name, config in baseline_configs(params).items():
         baseline = (out_of_fold_proba(train, config, params.seed)[1] if cross_validated
                     else holdout_proba(train, test, config, params.seed))
         metrics["baselines"][name] = {"macro_f1": classification_metrics(gold, predictions(baseline))["macro_f1"]}

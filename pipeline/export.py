@@ -29,7 +29,7 @@ from pipeline.config import Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir, write_json
 from pipeline.models import load_model
-from pipeline.serving.contract import REQUEST_FIELDS
+from pipeline.serving.contract import REQUEST_FIELDS, request_values
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file copied: noise
 
@@ -94,8 +94,7 @@ def input_example(rows: list[dict[str, Any]], target_name: str, size: int = 2) -
     """A few evaluated quotes in the request shape, for the model's signature and docs."""
     example = []
     for row in rows[:size]:
-        request = {"text": row["text"], "context": row.get("sentence"), "speaker": row.get("speaker"),
-                   "speaker_role": row.get("speaker_role"), "target": target_name}
+        request = {**request_values(row), "target": target_name}
         example.append({field: request[field] for field in REQUEST_FIELDS if request.get(field)})
     return example
 

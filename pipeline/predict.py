@@ -37,7 +37,14 @@ from pipeline.files import (
     write_jsonl,
 )
 from pipeline.records import LABELS, LabelledQuote, Quote, parse_record_line, read_records
-from pipeline.serving.contract import MAX_BATCH_ROWS, MAX_TEXT_CHARS, REQUEST_FIELDS, parse_request
+from pipeline.serving.contract import (
+    MAX_BATCH_ROWS,
+    MAX_TEXT_CHARS,
+    REQUEST_FIELDS,
+    REQUEST_INPUTS,
+    parse_request,
+    request_values,
+)
 from pipeline.speakers import SPEAKER_COLUMNS, corpus_stances, speaker_rows
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -46,13 +53,14 @@ DEFAULT_MODEL = "models/stance"
 # One object per quote in reports/predictions.jsonl and in `--article` / `--jsonl` output.
 PREDICTION_FIELDS = ("article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores")
 REPORT_FILES = ("predictions.jsonl", "speakers.csv", "stance_report.html")
+REQUEST_SHAPE = ", ".join(field.name + ("" if field.required else "?") for field in REQUEST_INPUTS)
 
 
 def quote_rows(quotes: Iterable[Quote]) -> list[dict[str, Any]]:
-    """Extracted quotes as rows awaiting a label (their sentence is the model's context)."""
-    return [{"article_id": quote.article_id, "id": quote.id, "speaker": quote.speaker,
-             "speaker_role": quote.speaker_role, "text": quote.text, "kind": quote.kind,
-             "context": quote.sentence} for quote in quotes]
+    """Extracted quotes as rows awaiting a label, with the request fields they hold (their sentence
+    is the model's context)."""
+    return [{"article_id": quote.article_id, "id": quote.id, "kind": quote.kind, **request_values(dict(quote))}
+            for quote in quotes]
 
 
 def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]:
@@ -61,10 +69,8 @@ def rows_of_jsonl(lines: Iterable[str], source: str) -> Iterator[dict[str, Any]]
         text = data.get("text", data.get("quote"))
         if not isinstance(text, str) or not text.strip():
             raise PipelineError("missing or empty text", path=source, line=number, field="text")
-        yield checked({"article_id": data.get("article_id"), "id": data.get("id"), "speaker": data.get("speaker"),
-                       "speaker_role": data.get("speaker_role"), "text": text, "kind": data.get("kind"),
-                       "context": data.get("context", data.get("sentence")), "target": data.get("target")},
-                      path=source, line=number)
+        yield checked({"article_id": data.get("article_id"), "id": data.get("id"), "kind": data.get("kind"),
+                       **request_values({**data, "text": text})}, path=source, line=number)
 
 
 def checked(row: dict[str, Any], path: str | None = None, line: int | None = None,
@@ -83,8 +89,7 @@ def request_of(row: dict[str, Any], target_name: str | None, max_chars: int | No
     """The model's input for a row: the contract's fields, absent ones left out (`text` never), each
     cut to `max_chars` (an extracted sentence can run longer than the contract takes; a request
     typed by a user is checked uncut instead, see `checked`)."""
-    values = {"text": row["text"], "context": row.get("context"), "speaker": row.get("speaker"),
-              "speaker_role": row.get("speaker_role"), "target": row.get("target") or target_name}
+    values = {**request_values(row), "target": row.get("target") or target_name}
     return {field: values[field][:max_chars] if max_chars and isinstance(values[field], str) else values[field]
             for field in REQUEST_FIELDS if field == "text" or values.get(field)}
 
@@ -298,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(predictions, speakers, report)")
     source.add_argument("--text", help="one quote")
     source.add_argument("--jsonl", metavar="FILE",
-                        help="JSON Lines of {text, context?, speaker?, speaker_role?}; - = stdin")
+                        help=f"JSON Lines of {{{REQUEST_SHAPE}}}; - = stdin")
     source.add_argument("--article", nargs="+", metavar="PATH",
                         help="article files, folders of them, or globs: extract and classify their quotes")
     parser.add_argument("--speaker", help="the speaker of --text")

@@ -8,6 +8,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
@@ -24,6 +25,44 @@ LABEL2ID: dict[str, int] = {label: index for index, label in enumerate(LABELS)}
 # minister whether ...", "urged voters to ..."), whose speaker is the one who asks.
 QuoteKind = Literal["direct", "partial", "indirect", "question"]
 QUOTE_KINDS: tuple[str, ...] = get_args(QuoteKind)
+
+
+@dataclass(frozen=True)
+class InputField:
+    """A field a stance model may read: the one table (MODEL_INPUTS) that `model.inputs`, the model
+    string's tags, the REST request contract and the predict rows are derived from.
+
+    `aliases`: other names a record gives it (a quote record calls the context `sentence`);
+    `tag`: how the model string marks it; `string_order`: its place in the model string;
+    `request`: a REST request carries it (serving computes the votes, a client never sends them);
+    `required`: every request and example has it.
+    """
+
+    name: str
+    tag: str
+    string_order: int
+    aliases: tuple[str, ...] = ()
+    request: bool = True
+    required: bool = False
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Where a record holds the field, its own name first."""
+        return (self.name, *self.aliases)
+
+
+# In request, config and message order. In the model string the short fields come first and the
+# quote before its context, so that truncation to a transformer's maximum length cuts the context,
+# never the quote or the votes.
+MODEL_INPUTS: tuple[InputField, ...] = (
+    InputField("text", "[quote]", string_order=4, required=True),
+    InputField("context", "[context]", string_order=5, aliases=("sentence",)),
+    InputField("speaker", "[speaker]", string_order=1),
+    InputField("speaker_role", "[role]", string_order=2),
+    InputField("target", "[target]", string_order=0),
+    InputField("votes", "[votes]", string_order=3, request=False),
+)
+INPUT_NAMES: tuple[str, ...] = tuple(field.name for field in MODEL_INPUTS)
 
 
 class Record(BaseModel):

@@ -198,3 +198,12 @@ def test_functions_follow_any_target(make_quote, scotland, cfg):
     assert support.vote(make_quote("Unification with Russia is our strategic goal")) is None   # seed-only cues
     assert relevance.vote(make_quote("Quebec has had two referendums of its own")) == "neutral"
     assert relevance.vote(make_quote("Abkhazia is not joining anyone")) is None
+
+
+def test_example_similarity_with_a_missing_encoder_folder_names_the_setting(target, cfg, tmp_path):
+    from pipeline.errors import PipelineError
+
+    missing = cfg.model_copy(update={"embedding_model": str(tmp_path / "nowhere")})
+    with pytest.raises(PipelineError, match="model folder not found") as error:
+        function("example_similarity", target, missing)
+    assert error.value.field == "labeling.embedding_model"

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import yaml
 
-from pipeline.config import ModelConfig, compose, validate_params
+from pipeline.config import LabelingConfig, ModelConfig, compose, validate_params
 from pipeline.errors import PipelineError
+from pipeline.labeling.label_model import LabelModelTables, combine_votes, label_model_proba
 from pipeline.models import MODEL_KINDS, build_model, load_model
 from pipeline.models.base import FIELD_KEYS, FIELD_TAGS, INPUT_FIELDS, MANIFEST_NAME, build_input
-from pipeline.models.weak_only import label_model_proba, vote_matrix
+from pipeline.models.weak_only import vote_matrix
 from pipeline.records import LABELS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -268,15 +269,34 @@ def test_weak_only_matches_snorkel_and_needs_votes(rows, labels):
     matrix = vote_matrix(rows, functions)
     reference = LabelModel(cardinality=3, verbose=False)
     reference.fit(matrix, n_epochs=100, seed=1, progress_bar=False)
-    ours = label_model_proba(matrix, reference.mu.detach().numpy().astype(float), np.asarray(reference.p))
+    ours = label_model_proba(matrix, LabelModelTables(reference.mu.detach().numpy(), np.asarray(reference.p)))
     np.testing.assert_allclose(ours, reference.predict_proba(matrix), atol=1e-6)
     model = model_of("weak_only").fit(rows, labels)
     abstained = {"text": "x", "votes": {name: None for name in functions}}
-    assert np.allclose(model.predict_proba([abstained])[0], model.prior)
+    assert model.predict([abstained]) == [model.params.default_label]
     with pytest.raises(PipelineError, match="no `votes`"):
         model.predict_proba([{"text": "x"}])
     with pytest.raises(PipelineError, match="at least 3 labeling functions"):
         model_of("weak_only").fit([{"text": "x", "votes": {"a": "support"}}] * 2, ["support", "oppose"])
+
+
+def test_weak_only_is_the_label_stages_label_model(rows, labels):
+    """Fitted on the same votes with the same settings, it labels every quote as the label stage does,
+    ties and unvoted quotes included; the training labels do not change it."""
+    functions = sorted(rows[0]["votes"])
+    abstained = {"text": "x", "votes": {name: None for name in functions}}
+    split = {"text": "y", "votes": {**abstained["votes"], functions[0]: "support", functions[1]: "oppose"}}
+    examples = [*rows, abstained, split]
+    labeling = LabelingConfig(functions=["cue_support"], seed=7)
+    weak = combine_votes(vote_matrix(examples, functions), labeling)
+    model = model_of("weak_only", {"epochs": labeling.label_model_epochs, "lr": labeling.label_model_lr,
+                                   "default_label": labeling.default_label})
+    model.fit(examples, [*labels, "oppose", "support"])
+    assert model.predict(examples) == weak.labels
+    assert weak.labels[-2] == labeling.default_label
+    np.testing.assert_array_equal(model.predict_proba(examples), weak.probabilities)
+    flipped = model_of("weak_only").fit(examples, ["support"] * len(examples))
+    np.testing.assert_array_equal(flipped.predict_proba(examples), weak.probabilities)
 
 
 def test_load_model_rejects_a_broken_folder(rows, labels, tmp_path):
@@ -364,3 +384,15 @@ def test_finetune_missing_model_path_is_an_error(rows, labels, tmp_path):
     with pytest.raises(PipelineError) as error:
         model_of("finetune", {"model_path": str(tmp_path / "nowhere")}).fit(rows, labels)
     assert error.value.field == "model.params.model_path"
+
+
+def test_one_encoder_loader_serves_every_reader_and_names_its_setting(rows, labels, tmp_path):
+    """Only pipeline/labeling/embeddings.py builds a SentenceTransformer; a missing folder names the
+    setting it came from, for the labeling function and for the model kinds."""
+    builders = [path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "pipeline").rglob("*.py")
+                if "SentenceTransformer(" in path.read_text(encoding="utf-8")]
+    assert builders == ["pipeline/labeling/embeddings.py"]
+    for kind in ("embedding_logreg", "setfit"):
+        with pytest.raises(PipelineError, match="model folder not found") as error:
+            model_of(kind, {"model_path": str(tmp_path / "nowhere")}).fit(rows, labels)
+        assert error.value.field == "model.params.model_path"

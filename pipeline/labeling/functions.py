@@ -246,13 +246,13 @@ def affiliation_prior(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunc
 def example_similarity(target: TargetConfig, cfg: LabelingConfig) -> LabelingFunction:
     """The label of the nearest guideline example by MiniLM embedding, when it is near enough
     and clearly nearer than any example of another label."""
-    from pipeline.labeling.embeddings import encode, load_encoder
+    from pipeline.labeling.embeddings import encode, shared_encoder
 
     example_labels = [label for label in LABELS for _ in target.examples.get(label, [])]
     example_texts = [text for label in LABELS for text in target.examples.get(label, [])]
     if not example_texts:
         return LabelingFunction("example_similarity", lambda quotes: [None] * len(quotes))
-    encoder = load_encoder(cfg.embedding_model)
+    encoder = shared_encoder(cfg.embedding_model)
     examples = encode(encoder, example_texts)
     label_rows = {label: [i for i, name in enumerate(example_labels) if name == label]
                   for label in LABELS if label in example_labels}

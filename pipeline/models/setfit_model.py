@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from pipeline.models.base import show_progress
-from pipeline.models.embedding import EmbeddingHeadParams, EmbeddingLogregModel, default_encoder_path, load_encoder
+from pipeline.models.embedding import EmbeddingHeadParams, EmbeddingLogregModel
 
 
 class SetfitParams(EmbeddingHeadParams):
@@ -40,7 +40,7 @@ class SetfitModel(EmbeddingLogregModel):
         """The pretrained encoder after SetFit's contrastive phase on pairs of `texts`."""
         from setfit import SetFitModel, Trainer, TrainingArguments
 
-        encoder = load_encoder(self.params.model_path or default_encoder_path(), self.params.max_seq_length)
+        encoder = self.load_encoder(self.params.model_path)
         with tempfile.TemporaryDirectory(prefix="setfit-") as scratch:
             args = TrainingArguments(
                 output_dir=scratch, batch_size=self.params.batch_size, num_epochs=self.params.num_epochs,

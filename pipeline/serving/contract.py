@@ -1,6 +1,7 @@
 """What the exported model takes and gives, and the pure steps between a request and a prediction.
 
-Input: rows with `text` (required) and optional `context`, `speaker`, `speaker_role`, `target`.
+Input: rows of the request fields of pipeline/records.py's MODEL_INPUTS (`text` required, the
+others optional strings).
 Output: per row, `label` and `scores` (one probability per label in LABELS order).
 Kept free of MLflow so predict, export and the tests share one definition.
 """
@@ -11,27 +12,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from pipeline.config import LabelingConfig, TargetConfig
 from pipeline.errors import PipelineError, excerpt
-from pipeline.records import LABELS, Quote
+from pipeline.records import LABELS, MODEL_INPUTS, Quote
 
 MAX_BATCH_ROWS = 10_000  # one request; larger batches are split by the caller
 MAX_TEXT_CHARS = 20_000  # a quote with its context; longer input is not a quote
-REQUEST_FIELDS: tuple[str, ...] = ("text", "context", "speaker", "speaker_role", "target")
+REQUEST_INPUTS = tuple(field for field in MODEL_INPUTS if field.request)
+REQUEST_FIELDS: tuple[str, ...] = tuple(field.name for field in REQUEST_INPUTS)
 
-
-class StanceRequest(BaseModel):
-    """One quote to classify."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    text: str
-    context: str | None = None
-    speaker: str | None = None
-    speaker_role: str | None = None
-    target: str | None = None
+StanceRequest = create_model(
+    "StanceRequest", __doc__="One quote to classify.", __config__=ConfigDict(extra="forbid", strict=True),
+    **{field.name: (str, ...) if field.required else (str | None, None) for field in REQUEST_INPUTS})
 
 
 class StancePrediction(BaseModel):
@@ -46,6 +40,13 @@ def clean_value(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return value
+
+
+def request_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row's value of each request field, from the first of the field's keys it holds a value under
+    (a quote record's `sentence` is the context), None where it holds none."""
+    return {field.name: next((row[key] for key in field.keys if row.get(key) is not None), None)
+            for field in REQUEST_INPUTS}
 
 
 def parse_request(row: Mapping[str, Any] | BaseModel) -> StanceRequest:
