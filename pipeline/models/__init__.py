@@ -22,8 +22,10 @@ from pipeline.models.weak_only import WeakOnlyModel
 MODEL_KINDS: dict[str, type[StanceModel]] = {
     model.kind: model
     for model in (MajorityModel, WeakOnlyModel, TfidfLogregModel, TfidfSvmModel,
-                  EmbeddingLogregModel, SetfitModel, FinetuneModel, PerTargetModel)
+                  EmbeddingLogregModel, SetfitModel, FinetuneModel)
 }
+# What a saved folder may hold: a configured kind, or one per target of one (a protocol's wrapper, never configured).
+SAVED_KINDS: dict[str, type[StanceModel]] = {**MODEL_KINDS, PerTargetModel.kind: PerTargetModel}
 
 __all__ = ["LABELS", "MODEL_KINDS", "StanceModel", "build_input", "build_model", "load_model", "model_kind"]
 
@@ -56,7 +58,7 @@ def build_model(config: ModelConfig, seed: int, per_target: bool = False) -> Sta
 def load_model(directory: str | Path) -> StanceModel:
     """Load a saved model folder of any kind, as named in its `stance_model.json`."""
     kind = read_manifest(directory)["kind"]
-    if kind not in MODEL_KINDS:
-        raise PipelineError(f"unknown model kind {kind!r}: this code knows {', '.join(MODEL_KINDS)}",
+    if kind not in SAVED_KINDS:
+        raise PipelineError(f"unknown model kind {kind!r}: this code knows {', '.join(SAVED_KINDS)}",
                             path=Path(directory) / MANIFEST_NAME, field="kind")
-    return MODEL_KINDS[kind].load(directory)
+    return SAVED_KINDS[kind].load(directory)
