@@ -3,8 +3,10 @@
 Held-out protocol: the saved candidate predicts the test articles. Cross-validation: a
 fresh model of the same configuration is fitted per fold and predicts that fold's gold
 quotes. `majority` and `weak_only` (the label model) are scored under the same protocol,
-so every run says how far it is above its baselines. Everything goes to the MLflow run
-that the train stage opened.
+so every run says how far it is above its baselines; one that cannot run on the rows (weak_only
+without labeling-function votes, on an already-labelled dataset) is named with the reason. A
+labelled dataset's official metric (SemEval's F_avg) is reported beside macro-F1. Everything goes
+to the MLflow run that the train stage opened.
 """
 from __future__ import annotations
 
