@@ -63,11 +63,10 @@ import yaml  # noqa: E402
 
 from pipeline.config import ModelConfig, compose, validate_params  # noqa: E402
 from pipeline.errors import run_cli  # noqa: E402
-from pipeline.evaluate import bootstrap_macro_f1, classification_metrics  # noqa: E402
+from pipeline.evaluate import OFFICIAL_METRICS, bootstrap_macro_f1, classification_metrics  # noqa: E402
 from pipeline.files import write_json  # noqa: E402
 from pipeline.labelled_corpus import load_labelled_corpus  # noqa: E402
 from pipeline.models import build_model, model_kind  # noqa: E402
-from pipeline.records import LABELS  # noqa: E402
 from pipeline.split import plan_split  # noqa: E402
 
 # Transformer kinds: capped in training examples and skippable per set (--transformer-sets).
@@ -85,7 +84,6 @@ class Benchmark:
     """One public set: its corpus config, protocol, metric and the anchors to print beside it."""
 
     title: str
-    train_splits: tuple[str, ...]
     metric: str  # "f_avg" (x100, SemEval's official) or "macro_f1"
     inputs: tuple[str, ...]
     per_target: bool
@@ -105,7 +103,7 @@ class Benchmark:
 
 BENCHMARKS: dict[str, Benchmark] = {
     "semeval2016_task6": Benchmark(
-        "SemEval-2016 Task 6, Task A (trial + training -> test A)", ("train", "validation"), "f_avg",
+        "SemEval-2016 Task 6, Task A (trial + training -> test A)", "f_avg",
         ("text",), True, 68.62,
         "winner 67.82; organisers' SVM 68.98; per-target LinearSVC word 1-3 + char 2-5 here 68.62; "
         "per-target majority 65.22",
@@ -113,7 +111,7 @@ BENCHMARKS: dict[str, Benchmark] = {
         "60.30 on the dev split against 70.64 (class_weight=balanced, 3 epochs, learning rate 5e-5; measured "
         "2026-11-30).", short="SemEval F_avg", published_best=("organisers' SVM", 68.98)),
     "vast": Benchmark(
-        "VAST (train -> zero-shot test)", ("train",), "macro_f1", ("target", "text"), False, 0.314,
+        "VAST (train -> zero-shot test)", "macro_f1", ("target", "text"), False, 0.314,
         "BERT about 0.65; TGA-Net about 0.666; JointCL 0.723; TATA 0.771; TF-IDF LogReg here 0.314 "
         "(the local anchor column)",
         "the tuned rows' dev split is drawn from train, so its topics were seen in training: dev is not zero-shot "
@@ -121,15 +119,15 @@ BENCHMARKS: dict[str, Benchmark] = {
         embedding_cap=2000, transformer_cap=4000, short="VAST",
         published_best=("TATA", 0.771)),
     "gwsd": Benchmark(
-        "GWSD news sentences (1,850 -> 200 held-out)", ("train",), "macro_f1", ("text",), False, 0.633,
+        "GWSD news sentences (1,850 -> 200 held-out)", "macro_f1", ("text",), False, 0.633,
         "LinearSVC TF-IDF here 0.633 (no published figure verified)", short="GWSD"),
     "catalonia_ca": Benchmark(
-        "Catalonia independence, Catalan (train -> test)", ("train",), "macro_f1", ("text",), False, 0.743,
+        "Catalonia independence, Catalan (train -> test)", "macro_f1", ("text",), False, 0.743,
         "LinearSVC TF-IDF here 0.743",
         "all-MiniLM-L6-v2 was trained on English only: its tokenizer splits Catalan into English "
         "word pieces, so the MiniLM kinds learn from surface fragments, not meaning.", short="Catalan"),
     "catalonia_es": Benchmark(
-        "Catalonia independence, Spanish (train -> test)", ("train",), "macro_f1", ("text",), False, 0.791,
+        "Catalonia independence, Spanish (train -> test)", "macro_f1", ("text",), False, 0.791,
         "LinearSVC TF-IDF here 0.791",
         "all-MiniLM-L6-v2 was trained on English only: Spanish shares some word pieces with English, "
         "but the encoder has no Spanish semantics.", short="Spanish"),
@@ -215,10 +213,10 @@ def load_set(name: str) -> tuple[list[dict], list[dict]]:
     """Train and test rows of one benchmark through its corpus config and the `given` split."""
     params = validate_params(compose(ROOT / "conf", [f"corpus={name}"]), source=f"conf/ (corpus={name})")
     quotes = load_labelled_corpus(params.corpus, ROOT).quotes
-    plan = plan_split(quotes, params.split.model_copy(update={"protocol": "given"}), params.seed)
-    # given_split keeps validation rows out of both sides; SemEval's official train adds the trial file to it.
-    extra = [q for q in quotes if q.split in BENCHMARKS[name].train_splits and q.split != "train"]
-    return [q.model_dump() for q in plan.train + extra], [q.model_dump() for q in plan.test]
+    # The corpus config's train_splits: SemEval's official train adds the trial file (`validation`).
+    plan = plan_split(quotes, params.split.model_copy(update={"protocol": "given"}), params.seed,
+                      params.corpus.labelled.train_splits)
+    return [q.model_dump() for q in plan.train], [q.model_dump() for q in plan.test]
 
 
 def stratified_sample(rows: list[dict], cap: int | None, seed: int) -> list[dict]:
@@ -259,12 +257,6 @@ def dev_split(rows: list[dict], seed: int) -> tuple[list[dict], list[dict]]:
     return fit, dev
 
 
-def f_avg(metrics: dict[str, Any]) -> float:
-    """SemEval-2016's official score, x100: the mean of F1(FAVOR) and F1(AGAINST), NONE left out."""
-    f1 = {label: metrics["per_class"].get(label, {}).get("f1", 0.0) for label in LABELS}
-    return 100 * (f1["support"] + f1["oppose"]) / 2
-
-
 def fit_predict(config: ModelConfig, train: list[dict], test: list[dict], seed: int) -> list[str]:
     model = build_model(config, seed)
     with contextlib.redirect_stdout(sys.stderr):  # trainers print logs; stdout is the table
@@ -286,9 +278,9 @@ def predict_by_target(config: ModelConfig, per_target: bool, train: list[dict], 
 
 
 def score(benchmark: Benchmark, gold: list[str], guess: list[str]) -> tuple[dict[str, Any], float]:
-    """All classification metrics, and the set's official one."""
-    metrics = classification_metrics(gold, guess)
-    return metrics, f_avg(metrics) if benchmark.metric == "f_avg" else metrics["macro_f1"]
+    """All classification metrics, and the set's official one (pipeline/evaluate.py's; F_avg x100, as published)."""
+    official = OFFICIAL_METRICS[benchmark.metric](gold, guess)
+    return classification_metrics(gold, guess), 100 * official if benchmark.metric == "f_avg" else official
 
 
 def tune(name: str, benchmark: Benchmark, inputs: Sequence[str], per_target: bool, train: list[dict], bounds: Bounds,

@@ -62,6 +62,12 @@ class LabelledDatasetConfig(Section):
     target_column: str | None = None
     target: str | None = None
     drop_unmapped_labels: bool = False
+    # The set's evaluation protocol, as its authors define it: which splits train (SemEval's official
+    # training set is trial + training), the official metric reported beside macro-F1, and whether a
+    # model is fitted per target (SemEval's baselines are; a model that reads the target is one model).
+    train_splits: list[Literal["train", "validation"]] = ["train"]
+    metric: Literal["macro_f1", "f_avg"] = "macro_f1"
+    per_target: bool = False
 
     @model_validator(mode="after")
     def _one_source_each(self) -> LabelledDatasetConfig:
@@ -306,6 +312,12 @@ class Params(Section):
     model: ModelConfig
     predict: PredictConfig = PredictConfig()
     tracking: TrackingConfig
+
+    @property
+    def subject(self) -> str:
+        """What runs are grouped and models registered under: the target, or for an already-labelled
+        dataset (whose rows carry their own targets) the corpus."""
+        return self.corpus.name if self.corpus.kind == "labelled" else self.target.id
 
 
 def project_root() -> Path:

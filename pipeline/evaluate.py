@@ -3,8 +3,10 @@
 Held-out protocol: the saved candidate predicts the test articles. Cross-validation: a
 fresh model of the same configuration is fitted per fold and predicts that fold's gold
 quotes. `majority` and `weak_only` (the label model) are scored under the same protocol,
-so every run says how far it is above its baselines. Everything goes to the MLflow run
-that the train stage opened.
+so every run says how far it is above its baselines; one that cannot run on the rows (weak_only
+without labeling-function votes, on an already-labelled dataset) is named with the reason. A
+labelled dataset's official metric (SemEval's F_avg) is reported beside macro-F1. Everything goes
+to the MLflow run that the train stage opened.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from pipeline import tracking
 from pipeline.config import ModelConfig, Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open, staged_outputs, write_json
-from pipeline.models import build_model, load_model
+from pipeline.models import build_model, fits_per_target, load_model
 from pipeline.records import LABELS
 from pipeline.split import read_split
 from pipeline.train import model_examples
@@ -56,6 +58,26 @@ def classification_metrics(gold: list[str], predicted: list[str]) -> dict[str, A
     }
 
 
+def f_avg(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """SemEval-2016 Task 6's official score: the mean of F1(support) and F1(oppose) (FAVOR and AGAINST),
+    over all rows; neutral (NONE) counts only through the two classes' precision and recall. A fraction,
+    like macro_f1 (the published figures are x100)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, predicted, labels=["support", "oppose"], average="macro", zero_division=0))
+
+
+def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:
+    """Macro-F1 over the labels that occur (as classification_metrics reports it)."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(gold, predicted, average="macro", zero_division=0))
+
+
+# A labelled dataset's official metric (corpus.labelled.metric), reported beside macro_f1.
+OFFICIAL_METRICS: dict[str, Callable[[Sequence[str], Sequence[str]], float]] = {"macro_f1": macro_f1, "f_avg": f_avg}
+
+
 def bootstrap_interval(gold: Sequence[str], predicted: Sequence[str],
                        metric: Callable[[Sequence[str], Sequence[str]], float], samples: int,
                        seed: int) -> tuple[float, float]:
@@ -72,27 +94,51 @@ def bootstrap_interval(gold: Sequence[str], predicted: Sequence[str],
 
 def bootstrap_macro_f1(gold: list[str], predicted: list[str], samples: int, seed: int) -> tuple[float, float]:
     """95% percentile interval of macro-F1 over resampled evaluation sets."""
-    from sklearn.metrics import f1_score
-
-    return bootstrap_interval(gold, predicted, lambda g, p: f1_score(g, p, average="macro", zero_division=0),
-                              samples, seed)
+    return bootstrap_interval(gold, predicted, macro_f1, samples, seed)
 
 
-def out_of_fold_proba(rows: list[dict[str, Any]], config: ModelConfig, seed: int) -> tuple[list[dict], np.ndarray]:
+def out_of_fold_proba(rows: list[dict[str, Any]], config: ModelConfig, seed: int,
+                      per_target: bool = False) -> tuple[list[dict], np.ndarray]:
     """Cross-validated probabilities: each gold row predicted by a model that never saw its fold."""
     evaluated = [row for row in rows if row["fold"] >= 0]
     proba = np.zeros((len(evaluated), len(LABELS)))
     for fold in sorted({row["fold"] for row in evaluated}):
         train = [row for row in rows if row["fold"] != fold]
-        model = build_model(config, seed).fit(train, [r["label"] for r in train], [r["confidence"] for r in train])
+        model = build_model(config, seed, per_target).fit(train, [r["label"] for r in train],
+                                                          [r["confidence"] for r in train])
         positions = [i for i, row in enumerate(evaluated) if row["fold"] == fold]
         proba[positions] = model.predict_proba([evaluated[i] for i in positions])
     return evaluated, proba
 
 
-def holdout_proba(train: list[dict], test: list[dict], config: ModelConfig, seed: int) -> np.ndarray:
-    model = build_model(config, seed).fit(train, [r["label"] for r in train], [r["confidence"] for r in train])
+def holdout_proba(train: list[dict], test: list[dict], config: ModelConfig, seed: int,
+                  per_target: bool = False) -> np.ndarray:
+    model = build_model(config, seed, per_target).fit(train, [r["label"] for r in train],
+                                                      [r["confidence"] for r in train])
     return model.predict_proba(test)
+
+
+def cannot_run(config: ModelConfig, train: list[dict[str, Any]], seed: int) -> str | None:
+    """Why a baseline cannot be fitted on these rows (None when it can): the label model needs
+    labeling-function votes, which an already-labelled dataset's rows do not have."""
+    if build_model(config, seed).needs_votes and not any(row.get("votes") for row in train):
+        return "needs labeling-function votes; no training quote has any (an already-labelled dataset)"
+    return None
+
+
+def scores(gold: list[str], predicted: list[str], metric: str) -> dict[str, float]:
+    """macro_f1, and the dataset's official metric when it is another one."""
+    return {"macro_f1": macro_f1(gold, predicted), metric: OFFICIAL_METRICS[metric](gold, predicted)}
+
+
+def per_target_scores(rows: list[dict[str, Any]], predicted: list[str], metric: str) -> dict[str, dict[str, float]]:
+    """The scores of each target's rows (the per-target models' own figures)."""
+    table = {}
+    for target in sorted({row["target"] for row in rows}):
+        positions = [i for i, row in enumerate(rows) if row["target"] == target]
+        gold = [rows[i]["label"] for i in positions]
+        table[target] = {"n": len(positions), **scores(gold, [predicted[i] for i in positions], metric)}
+    return table
 
 
 def predictions(proba: np.ndarray) -> list[str]:
@@ -169,22 +215,34 @@ def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np
     train, test = model_examples(rows["train"], params), model_examples(rows["test"], params)
     if not test:
         raise PipelineError("no gold-labelled quotes to evaluate on: annotate some (docs/annotation.md)")
+    labelled = params.corpus.labelled
+    per_target = labelled is not None and labelled.per_target
+    metric = labelled.metric if labelled is not None else "macro_f1"
     cross_validated = summary["protocol"] == "cross_validation"
     if cross_validated:
-        evaluated, proba = out_of_fold_proba(train, params.model, params.seed)
+        evaluated, proba = out_of_fold_proba(train, params.model, params.seed, per_target)
     else:
         evaluated, proba = test, load_model(root / params.paths.models / "candidate").predict_proba(test)
-    gold = [row["label"] for row in evaluated]
-    metrics = classification_metrics(gold, predictions(proba))
-    low, high = bootstrap_macro_f1(gold, predictions(proba), params.split.bootstrap_samples, params.seed)
-    metrics.update({"macro_f1_ci95_low": low, "macro_f1_ci95_high": high, "model": params.model.name,
-                    "protocol": summary["protocol"], "n_splits": summary["n_splits"],
-                    "train_quotes": summary["train"]["quotes"]})
-    metrics["baselines"] = {}
+    gold, predicted = [row["label"] for row in evaluated], predictions(proba)
+    metrics = classification_metrics(gold, predicted)
+    for name in dict.fromkeys(["macro_f1", metric]):
+        low, high = bootstrap_interval(gold, predicted, OFFICIAL_METRICS[name], params.split.bootstrap_samples,
+                                       params.seed)
+        metrics.setdefault(name, OFFICIAL_METRICS[name](gold, predicted))
+        metrics.update({f"{name}_ci95_low": low, f"{name}_ci95_high": high})
+    metrics.update({"metric": metric, "model": params.model.name, "protocol": summary["protocol"],
+                    "n_splits": summary["n_splits"], "train_quotes": summary["train"]["quotes"],
+                    "models": "one per target" if fits_per_target(params.model, per_target) else "one"})
+    if fits_per_target(params.model, per_target):
+        metrics["per_target"] = per_target_scores(evaluated, predicted, metric)
+    metrics["baselines"], metrics["skipped_baselines"] = {}, {}
     for name, config in baseline_configs(params).items():
-        baseline = (out_of_fold_proba(train, config, params.seed)[1] if cross_validated
-                    else holdout_proba(train, test, config, params.seed))
-        metrics["baselines"][name] = {"macro_f1": classification_metrics(gold, predictions(baseline))["macro_f1"]}
+        if reason := cannot_run(config, train, params.seed):
+            metrics["skipped_baselines"][name] = reason
+            continue
+        baseline = (out_of_fold_proba(train, config, params.seed, per_target)[1] if cross_validated
+                    else holdout_proba(train, test, config, params.seed, per_target))
+        metrics["baselines"][name] = scores(gold, predictions(baseline), metric)
     return metrics, evaluated, proba
 
 
@@ -192,10 +250,14 @@ def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """The figures worth comparing across runs, flattened for MLflow (none for an unevaluated run)."""
     if not metrics.get("evaluated", True):
         return {f"weak_{label}": float(count) for label, count in metrics["weak_labels"]["labels"].items()}
-    flat = {key: float(metrics[key]) for key in ("accuracy", "macro_f1", "macro_f1_ci95_low", "macro_f1_ci95_high")}
-    for label, scores in metrics["per_class"].items():
-        flat.update({f"{label}_{name}": float(value) for name, value in scores.items() if name != "support"})
-    flat.update({f"baseline_{name}_macro_f1": value["macro_f1"] for name, value in metrics["baselines"].items()})
+    official = metrics.get("metric", "macro_f1")
+    flat = {key: float(metrics[key]) for key in ("accuracy", *(f"{name}{suffix}" for name in
+                                                               dict.fromkeys(["macro_f1", official])
+                                                               for suffix in ("", "_ci95_low", "_ci95_high")))}
+    for label, per_class in metrics["per_class"].items():
+        flat.update({f"{label}_{name}": float(value) for name, value in per_class.items() if name != "support"})
+    flat.update({f"baseline_{name}_{key}": value for name, row in metrics["baselines"].items()
+                 for key, value in row.items()})
     return flat
 
 
@@ -234,10 +296,13 @@ def write_evaluation(folder: Path, metrics: dict[str, Any], evaluated: list[dict
 def summary_line(metrics: dict[str, Any]) -> str:
     if not metrics.get("evaluated", True):
         return f"{metrics['model']} trained on {metrics['train_quotes']} weak-labelled quotes; {metrics['note']}"
-    baselines = metrics["baselines"]
+    official = metrics.get("metric", "macro_f1")
+    extra = f", {official} {metrics[official]:.3f}" if official != "macro_f1" else ""
+    baselines = [f"{name} {row['macro_f1']:.3f}" for name, row in metrics["baselines"].items()]
+    skipped = [f"{name} skipped ({reason})" for name, reason in metrics.get("skipped_baselines", {}).items()]
     return (f"{metrics['model']} macro-F1 {metrics['macro_f1']:.3f} [{metrics['macro_f1_ci95_low']:.3f}, "
-            f"{metrics['macro_f1_ci95_high']:.3f}] on {metrics['n']} gold quotes ({metrics['protocol']}); "
-            f"majority {baselines['majority']['macro_f1']:.3f}, weak_only {baselines['weak_only']['macro_f1']:.3f}")
+            f"{metrics['macro_f1_ci95_high']:.3f}]{extra} on {metrics['n']} gold quotes ({metrics['protocol']}); "
+            + ", ".join(baselines + skipped))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,7 +41,7 @@ BASE_REQUIREMENTS = ("mlflow", "numpy", "pandas", "pydantic", "omegaconf", "pyya
 
 
 def registered_model_name(params: Params) -> str:
-    return f"stance-{params.target.id}"
+    return f"stance-{params.subject}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def input_example(rows: list[dict[str, Any]], target_name: str, size: int = 2) -
     """A few evaluated quotes in the request shape, for the model's signature and docs."""
     example = []
     for row in rows[:size]:
-        request = {**request_values(row), "target": target_name}
+        request = {**request_values(row), "target": row.get("target") or target_name}
         example.append({field: request[field] for field in REQUEST_FIELDS if request.get(field)})
     return example
 
@@ -128,7 +128,7 @@ def model_files(params: Params, candidate: Path, staging: Path) -> dict[str, Any
     return {"python_model": str(SERVING_CODE),
             "artifacts": {CLASSIFIER_ARTIFACT: str(candidate), TARGET_ARTIFACT: str(target_file)},
             "code_paths": [str(copy_package(staging))],
-            "pip_requirements": requirements(type(classifier).libraries),
+            "pip_requirements": requirements(classifier.libraries),
             "metadata": {"target": params.target.id, "model_kind": classifier.kind,
                          "inputs": list(classifier.inputs)}}
 
@@ -221,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     score = None if metrics.get("macro_f1") is None else float(metrics["macro_f1"])
     evaluation = Evaluation(score, str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
     from pipeline.split import read_split
+    from pipeline.train import model_examples
 
     rows, _ = read_split(split_dir)
-    example = input_example(rows["test"] or rows["train"], params.target.name)
+    example = input_example(model_examples(rows["test"] or rows["train"], params), params.target.name)
     with tempfile.TemporaryDirectory(prefix="export-") as staging:
         files = model_files(params, candidate, Path(staging))
         # models/stance changes only once the registry has the new version; export.json follows.

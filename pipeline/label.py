@@ -16,12 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import LabelingConfig, TargetConfig, load_params, project_root
+from pipeline.config import CorpusConfig, LabelingConfig, TargetConfig, load_params, project_root
 from pipeline.errors import run_cli
 from pipeline.files import write_json
 from pipeline.labeling.annotations import match_annotations, read_annotations
 from pipeline.labeling.functions import LabelingFunction, build_labeling_functions
 from pipeline.labeling.label_model import combine_votes, function_report, vote_matrix, votes_of
+from pipeline.labelled_corpus import labelled_report, load_labelled_corpus
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records, write_records
 
 
@@ -85,12 +86,13 @@ def load_gold(path: Path, quotes: Sequence[Quote], cfg: LabelingConfig) -> dict[
 
 
 def report_metrics(report: dict) -> dict[str, float]:
-    """The report's numbers as flat MLflow metrics (label_model.gold_accuracy, lf.<name>.coverage, ...)."""
-    metrics = {"quotes": report["quotes"], "gold": report["gold"], "weak": report["weak"],
-               "label_model.no_votes": report["label_model"]["no_votes"]}
-    for key in ("gold_accuracy", "mean_confidence"):
-        if report["label_model"][key] is not None:
-            metrics[f"label_model.{key}"] = report["label_model"][key]
+    """The report's numbers as flat MLflow metrics (label_model.gold_accuracy, lf.<name>.coverage, ...);
+    an already-labelled dataset's report has no label model."""
+    metrics = {"quotes": report["quotes"], "gold": report["gold"], "weak": report["weak"]}
+    label_model = report["label_model"] or {}
+    for key in ("no_votes", "gold_accuracy", "mean_confidence"):
+        if label_model.get(key) is not None:
+            metrics[f"label_model.{key}"] = label_model[key]
     for name, stats in report["functions"].items():
         for key in ("coverage", "overlaps", "conflicts", "gold_accuracy"):
             if stats[key] is not None:
@@ -98,10 +100,27 @@ def report_metrics(report: dict) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
+def label_dataset(corpus: CorpusConfig, out: Path, report_path: Path, root: Path) -> int:
+    """An already-labelled dataset: its rows, gold from the file, are the labelled quotes. The target
+    config, the annotations and the labeling functions are for extracted quotes, so none is read."""
+    loaded = load_labelled_corpus(corpus, root)
+    report = labelled_report(corpus, loaded)
+    write_records(out, loaded.quotes)
+    write_json(report_path, report)
+    dropped = ", ".join(f"{count} {reason}" for reason, count in report["dropped"].items())
+    print(f"label: {report['quotes']} gold rows from the labelled dataset {corpus.name!r} "
+          f"({', '.join(f'{split} {sum(counts.values())}' for split, counts in report['splits'].items())})"
+          + (f"; left out: {dropped}" if dropped else ""), file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
+    if params.corpus.kind == "labelled":
+        return label_dataset(params.corpus, root / params.paths.processed / "labelled.jsonl",
+                             root / params.paths.reports / "labeling.json", root)
     if (root / "conf" / "target").is_dir():
         from pipeline.target import check_selected
 

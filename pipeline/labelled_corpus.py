@@ -148,3 +148,18 @@ def load_labelled_corpus(corpus: CorpusConfig, root: Path) -> LabelledCorpus:
     if not result.quotes:
         raise PipelineError("no labelled rows left after mapping", path=root / corpus.path)
     return result
+
+
+def labelled_report(corpus: CorpusConfig, loaded: LabelledCorpus) -> dict[str, Any]:
+    """The label stage's report for an already-labelled dataset: every label is gold, from the file;
+    counts per split and label, and the rows left out and why. No labeling function voted, so the
+    report has no `functions` statistics and no `label_model`."""
+    quotes = loaded.quotes
+    targets = Counter(quote.target for quote in quotes)
+    return {"target": corpus.labelled.target if corpus.labelled.target else f"{len(targets)} targets (per row)",
+            "corpus": corpus.name, "source": "labelled dataset", "quotes": len(quotes), "gold": len(quotes),
+            "weak": 0, "labels": {label: sum(quote.label == label for quote in quotes) for label in LABELS},
+            "splits": {split: {label: sum(q.label == label for q in quotes if q.split == split) for label in LABELS}
+                       for split in sorted({quote.split for quote in quotes})},
+            "targets": dict(sorted(targets.items())), "dropped": dict(sorted(loaded.dropped.items())),
+            "functions": {}, "label_model": None}

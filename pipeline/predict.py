@@ -257,6 +257,23 @@ class PredictWorker:
         return sorted(outcomes, key=lambda outcome: outcome.line)
 
 
+def skip_labelled_dataset(params: Any, root: Path) -> int:
+    """An already-labelled dataset has no extracted quotes and no speakers: the three reports are written
+    empty (a header-only CSV, a page saying why), so the stage's outputs keep their shape. The model's
+    predictions on the dataset's test split are evaluate's (reports/metrics.json, errors.csv)."""
+    from pipeline.stance_report import render_note
+
+    note = (f"corpus {params.corpus.name!r} is an already-labelled dataset: no extracted quotes or speakers to "
+            "classify; the model's scores on its test split are in reports/metrics.json")
+    with staged_outputs(root / params.paths.reports) as staged:
+        write_jsonl(staged / "predictions.jsonl", [])
+        write_csv(staged / "speakers.csv", [], SPEAKER_COLUMNS)
+        with atomic_open(staged / "stance_report.html") as handle:
+            handle.write(render_note(f"Labelled dataset {params.corpus.name}", note))
+    print(f"predict: skipped, {note}", file=sys.stderr)
+    return 0
+
+
 def predict_corpus(params: Any, root: Path) -> int:
     """The DVC stage: the corpus's quotes -> the three reports, recorded in MLflow before written."""
     import mlflow
@@ -264,6 +281,8 @@ def predict_corpus(params: Any, root: Path) -> int:
     from pipeline import engines, tracking
     from pipeline.stance_report import render_report
 
+    if params.corpus.kind == "labelled":
+        return skip_labelled_dataset(params, root)
     model_dir = str(root / params.paths.models / "stance")
     model = load_stance_model(model_dir)
     check_model_target(model, params.target, field="target")

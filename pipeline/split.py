@@ -12,6 +12,7 @@ import json
 import random
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,14 @@ def choose_protocol(quotes: list[LabelledQuote], config: SplitConfig) -> str:
     return "holdout" if len(gold_articles(quotes)) >= 2 * config.min_test_articles else "cross_validation"
 
 
-def given_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
-    """The dataset's own train/test split (validation rows are kept out of both, for tuning)."""
+def given_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int,
+                train_splits: Sequence[str] = ("train",)) -> SplitPlan:
+    """The dataset's own train/test split: the rows of `train_splits` train (SemEval's official
+    training set adds the trial file, our `validation`); other validation rows are kept out of both."""
     missing = sum(quote.split is None for quote in quotes)
     if missing:
         raise PipelineError(f"split.protocol=given, but {missing} quotes carry no split", field="split.protocol")
-    train = [q for q in quotes if q.split == "train"]
+    train = [q for q in quotes if q.split in train_splits]
     test = [q for q in quotes if q.split == "test" and q.label_source == "gold"]
     if not train or not test:
         raise PipelineError(f"the dataset's split gives {len(train)} training and {len(test)} gold test rows; "
@@ -117,12 +120,17 @@ def unevaluated_split(quotes: list[LabelledQuote], config: SplitConfig, seed: in
     return SplitPlan("none", list(quotes), [], [WEAK_ONLY_FOLD] * len(quotes), 0)
 
 
-def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int) -> SplitPlan:
+def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int,
+               train_splits: Sequence[str] = ("train",)) -> SplitPlan:
+    """The split by the chosen protocol; `train_splits` are the dataset splits that train under `given`
+    (a labelled corpus's `corpus.labelled.train_splits`)."""
     if not quotes:
         raise PipelineError("no labelled quotes to split")
-    split = {"given": given_split, "holdout": holdout_split, "cross_validation": cross_validation_split,
-             "none": unevaluated_split}
-    return split[choose_protocol(quotes, config)](quotes, config, seed)
+    protocol = choose_protocol(quotes, config)
+    if protocol == "given":
+        return given_split(quotes, config, seed, train_splits)
+    split = {"holdout": holdout_split, "cross_validation": cross_validation_split, "none": unevaluated_split}
+    return split[protocol](quotes, config, seed)
 
 
 def quote_row(quote: LabelledQuote) -> dict[str, Any]:
@@ -177,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params()
     root = project_root()
     quotes = list(read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote))
-    plan = plan_split(quotes, params.split, params.seed)
+    labelled = params.corpus.labelled
+    plan = plan_split(quotes, params.split, params.seed, labelled.train_splits if labelled else ("train",))
     write_split(plan, root / params.paths.processed / "split")
     summary = summarise(plan)
     evaluated = (f"evaluated on {summary['test']['quotes']} gold quotes" if plan.protocol != "none"

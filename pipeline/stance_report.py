@@ -167,3 +167,15 @@ and {plural(len(predictions), 'quote')} ({unresolved} without a resolved speaker
 <script>{SORT_SCRIPT}</script>
 </body></html>
 """
+
+
+def render_note(title: str, note: str) -> str:
+    """A page with nothing to chart, saying why (a labelled dataset's run has no extracted quotes)."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Stance report: {escape(title)}</title><style>{STYLE}</style></head>
+<body>
+<h1>{escape(title)}</h1>
+<p class="muted">{escape(note)}</p>
+</body></html>
+"""

@@ -41,8 +41,8 @@ def tracking_uri(params: Params, root: Path) -> str:
 
 
 def experiment_name(params: Params) -> str:
-    """One experiment per target, so runs on the same question are compared side by side."""
-    return f"{params.tracking.experiment_prefix}-{params.target.id}"
+    """One experiment per target (per labelled dataset), so runs on the same question are compared side by side."""
+    return f"{params.tracking.experiment_prefix}-{params.subject}"
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -110,7 +110,7 @@ def run_tags(root: Path) -> dict[str, str]:
 def run_name(params: Params) -> str:
     """A name that tells runs apart in the UI: model kind, target, and the DVC experiment if any."""
     experiment = os.environ.get("DVC_EXP_NAME")
-    return f"{params.model.name} · {params.target.id}" + (f" · {experiment}" if experiment else "")
+    return f"{params.model.name} · {params.subject}" + (f" · {experiment}" if experiment else "")
 
 
 # A model-training experiment: MLflow 3's UI then opens on its runs, not on the GenAI overview.

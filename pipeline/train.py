@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline import tracking
 from pipeline.config import Params, load_params, project_root
-from pipeline.errors import run_cli
+from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir
 from pipeline.models import build_model
 from pipeline.split import read_split
@@ -26,6 +26,15 @@ def model_examples(rows: list[dict[str, Any]], params: Params) -> list[dict[str,
             for row in rows]
 
 
+def check_votes(params: Params, rows: list[dict[str, Any]]) -> None:
+    """A model that reads labeling-function votes cannot learn from rows without any (an already-labelled
+    dataset has none), and once exported it would compute the target's votes for every request."""
+    if "votes" in params.model.inputs and not any(row.get("votes") for row in rows):
+        raise PipelineError(f"model.inputs reads `votes`, but no training quote has labeling-function votes "
+                            f"(corpus {params.corpus.name!r}): pick a model without them, e.g. -S model=tfidf_svm",
+                            field="model.inputs")
+
+
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.train", description=__doc__.splitlines()[0]).parse_args(argv)
     import mlflow
@@ -35,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     split_folder = root / params.paths.processed / "split"
     rows, summary = read_split(split_folder)
     train = model_examples(rows["train"], params)
-    model = build_model(params.model, params.seed)
+    check_votes(params, train)
+    labelled = params.corpus.labelled
+    model = build_model(params.model, params.seed, per_target=labelled is not None and labelled.per_target)
     started = time.perf_counter()
     model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
     seconds = time.perf_counter() - started
@@ -45,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
-        tracking.log_split(rows, split_folder.relative_to(root), name=params.target.id)
+        tracking.log_split(rows, split_folder.relative_to(root), name=params.subject)
     print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0
