@@ -268,3 +268,17 @@ def test_a_quotation_after_a_sentence_about_its_speaker_is_theirs():
     body = ("Title\n\nThe minister, Ada Moreno, toured the harbour on Friday.\n\n"
             'Later Ada Moreno visited the old port and met the crews. "The fishing fleet needs a fair deal."')
     assert speaker_of(body, "The fishing fleet needs a fair deal") == "Ada Moreno"
+
+
+# content boundaries
+
+def test_a_condition_opening_the_reported_clause_is_part_of_it():
+    body = "Title\n\nJudge Anna Pratt said that if the bill passes, tenants will lose their protection."
+    assert quotes(body) == [("indirect", "if the bill passes, tenants will lose their protection", "Anna Pratt")]
+
+
+def test_a_nested_report_keeps_its_condition_and_its_own_speaker():
+    body = ('Title\n\nAccording to Mayor Tom Hale, the High Court has clarified that if the law is repealed '
+            'the council will "lose all its powers".')
+    nested = ("partial", 'if the law is repealed the council will "lose all its powers"', "the High Court")
+    assert nested in quotes(body)

@@ -213,11 +213,7 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
         quoted_before = any(token.text in QUOTE_MARKS for clause in clauses if clause.i < cue.i
                             for token in clause.subtree)
         clause = after[0] if after and not quoted_before else clauses[0]
-        first = clause.left_edge
-        # "said that ...": the complementiser is not part of what was said
-        while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):
-            first = first.nbor()
-        return token_range(first, clause.right_edge), "clause"
+        return clause_range(clause), "clause"
     if lemma in NAMING_VERBS:
         predicates = [child for child in children if child.dep_ in ("oprd", "xcomp")
                       or (child.dep_ == "prep" and child.lower_ == "as")]
@@ -397,9 +393,11 @@ def post_signature_frames(doc: Doc, text: str, paragraphs: list[tuple[int, int]]
 
 
 def clause_range(clause: Token) -> tuple[int, int]:
-    """A complement clause without its complementiser ('that')."""
+    """A complement clause without its complementiser ('said [that] ...'); a conjunction that opens a
+    clause inside it stays ('said that [if the bill passes, ...]'): the condition is part of what was said."""
     first = clause.left_edge
-    while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):
+    while first.i < clause.i and (first.dep_ == "mark" and first.head.i == clause.i or first.is_punct
+                                  or first.is_space):
         first = first.nbor()
     return token_range(first, clause.right_edge)
 
