@@ -282,3 +282,17 @@ def test_a_nested_report_keeps_its_condition_and_its_own_speaker():
             'the council will "lose all its powers".')
     nested = ("partial", 'if the law is repealed the council will "lose all its powers"', "the High Court")
     assert nested in quotes(body)
+
+
+# relative clauses
+
+def test_a_relative_clause_on_a_case_name_speaks_for_the_ruling_it_names():
+    body = ("Title\n\nCritics pointed to the High Court decision \u2013 B vs the Minister for Health \u2013 "
+            "which confirmed that the agency had acted lawfully.")
+    speaker = speaker_of(body, "the agency had acted lawfully")
+    assert speaker.startswith("the High Court decision") and "confirmed" not in speaker
+
+
+def test_a_relative_clause_on_a_person_s_apposition_keeps_the_person():
+    body = "Title\n\nThe council praised the new mayor, Tom Hale, who said that the roads would be fixed."
+    assert speaker_of(body, "the roads would be fixed") == "Tom Hale"

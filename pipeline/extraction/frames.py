@@ -59,12 +59,26 @@ class CueFrame:
     speaker_span: Span | None = None  # set when a pattern, not the parse, found the speaker's words
 
 
+def names_a_person(noun: Token) -> bool:
+    from pipeline.extraction.resolution import looks_like_person, name_chain
+
+    name = name_chain(noun)
+    return name is not None and looks_like_person(name)
+
+
 def antecedent_of_relative(token: Token) -> Token:
-    """'Russia, which is ... saying' -> 'Russia': the noun a relative pronoun stands for."""
-    if token.lower_ in RELATIVE_PRONOUNS:
-        for ancestor in token.ancestors:
-            if ancestor.dep_ == "relcl":
-                return ancestor.head
+    """'Russia, which is ... saying' -> 'Russia': the noun a relative pronoun stands for. A noun in
+    apposition to another stands for that one when neither is a person's name: 'the court's decision
+    - K vs the State - which confirmed' speaks for the decision, not for a case name."""
+    if token.lower_ not in RELATIVE_PRONOUNS:
+        return token
+    for ancestor in token.ancestors:
+        if ancestor.dep_ == "relcl":
+            noun = ancestor.head
+            if noun.dep_ == "appos" and noun.head.pos_ in ("NOUN", "PROPN") \
+                    and not names_a_person(noun) and not names_a_person(noun.head):
+                noun = noun.head
+            return noun
     return token
 
 

@@ -61,6 +61,10 @@ def mention_span(head: Token) -> Span:
                 end = min(end, child.left_edge.i - 1)
             else:
                 start = max(start, child.right_edge.i + 1)
+    # a relative clause on a word inside the phrase ends it too ('the ruling - K vs the State - which ...')
+    for token in doc[head.i + 1:end + 1]:
+        if token.dep_ == "relcl":
+            end = min(end, token.left_edge.i - 1)
     while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "\"“":
         start += 1
     while end > start and (doc[end].is_punct or doc[end].is_space or doc[end].dep_ in ("cc", "case")):
