@@ -121,11 +121,28 @@ def clean_name(name: Span) -> str:
     return " ".join(words).replace(" 's", "'s").strip(" ,'’")
 
 
+def place_names(doc: Doc) -> frozenset[str]:
+    """Names the entity tagger takes for a place or nationality more often than for a person in this
+    article, once per doc: its tags of one name vary from sentence to sentence, and the majority is
+    the better guess ('X Ireland' tagged a place twice and a person once is a party, not a person)."""
+    cached = doc.user_data.get("place_names")
+    if cached is None:
+        votes: dict[str, int] = {}
+        for ent in doc.ents:
+            if ent.label_ in ("GPE", "LOC", "NORP"):
+                votes[ent.text] = votes.get(ent.text, 0) + 1
+            elif ent.label_ == "PERSON":
+                votes[ent.text] = votes.get(ent.text, 0) - 1
+        cached = doc.user_data["place_names"] = frozenset(text for text, vote in votes.items() if vote > 0)
+    return cached
+
+
 def looks_like_person(name: Span) -> bool:
     """A known first name before a surname ('Sofia Berlin', whatever the entity tagger says) or
     alone and tagged a person ('Maria'), or two or more name words tagged a person, or not tagged as a place,
     nationality or the like (the small model tags many people as organisations). Never a name
-    ending in a word like 'Court', 'Street' or 'Amendment'."""
+    ending in a word like 'Court', 'Street' or 'Amendment'; without a known first name, never one the
+    article tags a place more often than a person."""
     words = [token for token in name if token.lower_ not in TITLES]
     if not words or not all(token.is_alpha or "'" in token.text or "\u2019" in token.text for token in words):
         return False
@@ -133,7 +150,8 @@ def looks_like_person(name: Span) -> bool:
         return False
     if is_first_name(words[0].text):
         return len(words) > 1 or words[0].ent_type_ == "PERSON"
-    if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC"):
+    if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC") \
+            or name.doc[words[0].i:words[-1].i + 1].text in place_names(name.doc):
         return False  # 'Renua Ireland' is a party; a surname that is a place follows a first name
     if any(token.ent_type_ == "PERSON" for token in words):
         return True
