@@ -313,3 +313,15 @@ def test_a_name_tagged_a_place_more_often_than_a_person_is_not_a_person():
     assert "Brava Ireland" not in PersonRegistry(doc).people
     said = {quote.text: quote.speaker for quote in extract_quotes(doc, "t")}
     assert said["more money should go to parents"] == "Brava Ireland"  # 'they': the last group that spoke
+
+
+# organisations the parser does not take for a subject
+
+@pytest.mark.parametrize("sentence", [
+    "While Together for Change have held an event urging people to join the march.",
+    "While Together for Change held an event this morning urging people to plan their way to the polls.",
+    "While Onward for Yes held an event this morning urging people to plan their way to the polls.",
+])
+def test_a_capitalised_name_before_a_verb_without_subject_is_its_speaker(sentence):
+    [(kind, _, speaker)] = quotes(f"Title\n\n{sentence}")
+    assert kind == "question" and speaker in ("Together for Change", "Onward for Yes")

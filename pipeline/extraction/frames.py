@@ -43,6 +43,7 @@ POST_LINK = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl", "acomp")  # acomp: "X is right to say"
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
+NOT_A_SUBJECT = frozenset({"SCONJ", "CCONJ", "ADP"})  # 'While' parsed as the subject of a name the parser broke
 NOUN_PHRASE_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "CCONJ", "NUM"})
 
 
@@ -97,6 +98,8 @@ def subject_of(verb: Token, depth: int = 0, controlled: bool = False) -> tuple[T
     if controller is not None:
         return controller, True  # 'prompted the office to announce': the object does the announcing
     for child in verb.children:
+        if child.pos_ in NOT_A_SUBJECT:
+            continue
         if child.dep_ in ("nsubj", "csubj") or controlled and child.dep_ == "nsubjpass":
             return antecedent_of_relative(child), depth > 0
         if child.dep_ == "agent":
@@ -143,6 +146,35 @@ def inverted_subject(cue: Token) -> Span | None:
     names = [token for token in words if token.pos_ == "PROPN"]
     head = names[-1] if names else words[-1]
     return doc[words.start:head.i + 1]
+
+
+def untagged_subject(cue: Token) -> Span | None:
+    """'While Together for Change held an event urging ...': an organisation's name that the parser
+    did not take for a subject (its words tagged an adverb, a preposition, an interjection), written
+    right before the verb of the cue's clause when that verb has no subject. The name is the run of
+    capitalised words, with 'for', 'of', 'the', 'and' between them, that opens the clause."""
+    from pipeline.extraction.resolution import NAME_CONNECTORS
+
+    clause = next((token for token in (cue, *cue.ancestors) if token.pos_ in ("VERB", "AUX")
+                   and token.dep_ in ("ROOT", "ccomp")), None)  # participles and conjuncts share its subject
+    if clause is None or any(child.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") and child.pos_ not in NOT_A_SUBJECT
+                             for child in clause.children):
+        return None
+    doc, sentence = cue.doc, sentence_of_token(clause)
+    end = clause.i
+    while end > sentence.start and doc[end - 1].head.i == clause.i and doc[end - 1].dep_ in ("aux", "neg"):
+        end -= 1
+    start = end
+    while start > sentence.start and (doc[start - 1].is_alpha and (doc[start - 1].is_title or doc[start - 1].is_upper)
+                                      or doc[start - 1].lower_ in NAME_CONNECTORS):
+        start -= 1
+    while start < end and (doc[start].lower_ in NAME_CONNECTORS or doc[start].dep_ in ("mark", "cc")
+                           or doc[start].pos_ in ("SCONJ", "CCONJ", "DET", "PRON")):
+        start += 1
+    while end > start and doc[end - 1].lower_ in NAME_CONNECTORS:
+        end -= 1
+    opens_clause = start == sentence.start or doc[start - 1].is_punct or doc[start - 1].pos_ in ("SCONJ", "CCONJ")
+    return doc[start:end] if end - start >= 2 and opens_clause else None
 
 
 def name_after_quotation(cue: Token) -> Span | None:
@@ -462,7 +494,7 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
         speaker, inherited = subject_of(token)
         speaker_span = None
         if speaker is None or quotation_between(speaker, token):
-            speaker_span = inverted_subject(token) or name_after_quotation(token)
+            speaker_span = inverted_subject(token) or name_after_quotation(token) or untagged_subject(token)
             speaker, inherited = (speaker_span[-1], False) if speaker_span is not None else (None, False)
         cue_text = token.text
         particle = next((child for child in token.children if child.dep_ == "prt"), None)

@@ -36,6 +36,7 @@ NOT_PERSON_ENTITIES = frozenset({"GPE", "LOC", "NORP", "FAC", "DATE", "CARDINAL"
                                  "WORK_OF_ART"})
 TITLES = frozenset({"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr", "sen.", "rep.", "gov.", "prof."})
 PARAGRAPH_WINDOW_CHARS = 1500
+NAME_CONNECTORS = frozenset({"for", "of", "the", "and", "&"})  # small words inside a name: 'Friends of the Earth'
 # the last word of a name that is a place or an institution, never a person ('Sofia Airport', 'Victoria Station')
 INSTITUTION_WORDS = frozenset("""
 street road avenue square station airport port bridge park hall house palace tower building centre center
@@ -395,9 +396,11 @@ class SpeakerResolver:
             if role_text:
                 self.spoken_roles[clean_name(name)] = role_text
             return Speaker(clean_name(name), mention.text, role_text, True)
-        # an organisation or place keeps its article: "the Kremlin", not "Kremlin"
+        # an organisation or place keeps its article ("the Kremlin", not "Kremlin") and its small words
+        # ('Together for Change', whose last word alone the parser took for the name)
         bare = mention.start == name.start - 1 and mention[0].dep_ == "det" and mention.end == name.end
-        return Speaker(mention.text if bare else clean_name(name), mention.text, role_text, False)
+        whole = all(token.is_title or token.is_upper or token.lower_ in NAME_CONNECTORS for token in mention)
+        return Speaker(mention.text if bare or whole else clean_name(name), mention.text, role_text, False)
 
     def resolve_pronoun(self, head: Token, mention: str) -> Speaker:
         """'he'/'she' -> the nearest person before it who can be that gender (a subject of its sentence
