@@ -325,3 +325,20 @@ def test_a_name_tagged_a_place_more_often_than_a_person_is_not_a_person():
 def test_a_capitalised_name_before_a_verb_without_subject_is_its_speaker(sentence):
     [(kind, _, speaker)] = quotes(f"Title\n\n{sentence}")
     assert kind == "question" and speaker in ("Together for Change", "Onward for Yes")
+
+
+@pytest.mark.parametrize("first", [
+    "The Fair Rents Alliance met on Monday.",
+    "Jane Moss of the Fair Rents Alliance spoke on Monday.",
+])
+def test_the_group_is_the_organisation_named_before(first):
+    body = f"Title\n\n{first}\n\nThe group said rents had doubled in five years."
+    assert speaker_of(body, "rents had doubled") == "Fair Rents Alliance"
+    assert "Fair Rents Alliance" not in PersonRegistry(load_nlp(MODEL)(body)).people
+
+
+def test_a_description_in_apposition_is_the_organisation_named_before_it():
+    body = ('Title\n\n"It will be tight," said Jane Moss, spokeswoman for the Fair Rents campaign, '
+            "the largest tenant group, which is urging members to vote.")
+    assert speaker_of(body, "members to vote") == "Fair Rents campaign"
+    assert speaker_of(body, "It will be tight") == "Jane Moss"

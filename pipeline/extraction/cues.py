@@ -78,6 +78,11 @@ ceo founder officer deputy lawmaker congressman congresswoman legislator politic
 pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
 """.split())
 
+# Nouns that news uses for an organisation already named, whatever its name: 'the group', 'the campaign'.
+ORGANISATION_NOUNS = frozenset("""
+group campaign organisation organization movement coalition alliance body charity network party union
+""".split())
+
 # Role nouns that news uses as an epithet for someone already speaking ('..., said the leader').
 EPITHET_ROLE_NOUNS = frozenset("leader official head chief politician".split())
 

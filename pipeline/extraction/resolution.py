@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
+from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ORGANISATION_NOUNS, ROLE_NOUNS
 from pipeline.extraction.gender import (
     HONORIFICS,
     Gender,
@@ -43,6 +43,7 @@ street road avenue square station airport port bridge park hall house palace tow
 university college school academy institute hospital church cathedral court parliament assembly congress
 senate council commission committee ministry department office agency service party union league movement
 campaign group foundation association society company bank fund times post news press radio television
+organisation organization coalition alliance body charity network
 amendment act law bill treaty constitution charter convention declaration accord agreement
 """.split())
 
@@ -159,6 +160,24 @@ def looks_like_person(name: Span) -> bool:
     return not any(token.ent_type_ in NOT_PERSON_ENTITIES for token in words)
 
 
+def organisation_names(doc: Doc) -> list[Span]:
+    """Names the entity tagger missed that end in a word for an organisation: 'the Together for Change
+    campaign', 'the Fair Rents Alliance' (capitalised words, with for/of/the/and between them)."""
+    names = []
+    for token in tokens(doc):
+        if token.pos_ not in ("NOUN", "PROPN") or token.lower_ not in ORGANISATION_NOUNS or token.i == 0:
+            continue
+        start = token.i
+        while start > 0 and (doc[start - 1].is_alpha and (doc[start - 1].is_title or doc[start - 1].is_upper)
+                             or doc[start - 1].lower_ in NAME_CONNECTORS) and not doc[start - 1].is_sent_start:
+            start -= 1
+        while start < token.i and doc[start].lower_ in NAME_CONNECTORS:
+            start += 1
+        if start < token.i and any(word.pos_ == "PROPN" for word in doc[start:token.i]):
+            names.append(doc[start:token.i + 1])
+    return names
+
+
 def trimmed(doc: Doc, start: int, end: int) -> Span | None:
     """doc[start:end] without edge punctuation, or None if nothing is left."""
     while start < end and (doc[start].is_punct or doc[start].is_space):
@@ -259,9 +278,10 @@ class PersonRegistry:
                     self.people[person].described_as = described_gender(doc[token.i:token.i + 1], None)
         self._genders_from_pronouns(doc, quotes or [])
         # organisations by name, for 'the ministry' and 'the commission' later on
-        self.organisations = [(ent.start_char, ent.text.removeprefix("the ").removeprefix("The "),
-                               {token.lower_ for token in ent}) for ent in doc.ents if ent.label_ == "ORG"
-                              and ent.root.pos_ == "PROPN" and ent.text not in self.people]
+        named = [ent for ent in doc.ents if ent.label_ == "ORG" and ent.root.pos_ == "PROPN"]
+        self.organisations = sorted((name.start_char, name.text.removeprefix("the ").removeprefix("The "),
+                                     {token.lower_ for token in name})
+                                    for name in named + organisation_names(doc) if name.text not in self.people)
 
     def _add(self, chain: Span) -> None:
         name = clean_name(chain)
@@ -305,12 +325,17 @@ class PersonRegistry:
 
     def organisation_named(self, head: Token) -> str | None:
         """'the ministry' -> 'the Ministry of Health', 'the commission' -> 'Referendum Commission': the
-        last organisation named before a definite common noun that its name contains."""
+        last organisation named before a definite common noun that its name contains; 'the group', 'the
+        main umbrella group' (a word news uses for any organisation): the last one named in the
+        paragraphs before, when none has the word in its name."""
         if head.pos_ != "NOUN" or head.tag_ in ("NNS", "NNPS") or not any(
                 child.dep_ in ("det", "poss") and child.lower_ in ("the", "its", "their") for child in head.children):
             return None
         word = head.lower_
         named = [(at, name) for at, name, words in self.organisations if at < head.idx and word in words]
+        if not named and head.lemma_.lower() in ORGANISATION_NOUNS:
+            named = [(at, name) for at, name, _ in self.organisations
+                     if head.idx - PARAGRAPH_WINDOW_CHARS <= at < head.idx]
         return max(named)[1] if named else None
 
     def gender_of(self, name: str | None) -> Gender | None:
