@@ -43,6 +43,7 @@ POST_LINK = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl", "acomp")  # acomp: "X is right to say"
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
+COMPLEMENTISERS = frozenset({"that", "whether", "if"})
 NOT_A_SUBJECT = frozenset({"SCONJ", "CCONJ", "ADP"})  # 'While' parsed as the subject of a name the parser broke
 NOUN_PHRASE_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "CCONJ", "NUM"})
 
@@ -440,10 +441,11 @@ def post_signature_frames(doc: Doc, text: str, paragraphs: list[tuple[int, int]]
 
 def clause_range(clause: Token) -> tuple[int, int]:
     """A complement clause without its complementiser ('said [that] ...'); a conjunction that opens a
-    clause inside it stays ('said that [if the bill passes, ...]'): the condition is part of what was said."""
+    clause inside it stays ('said that [if the bill passes, ...]', and 'said [since the law passed, ...]'
+    when the parser took 'since' for the complement's own): the condition or reason is part of what was said."""
     first = clause.left_edge
-    while first.i < clause.i and (first.dep_ == "mark" and first.head.i == clause.i or first.is_punct
-                                  or first.is_space):
+    while first.i < clause.i and (first.is_punct or first.is_space or first.dep_ == "mark" and (
+            first.lower_ == "that" or first.head.i == clause.i and first.lower_ in COMPLEMENTISERS)):
         first = first.nbor()
     return token_range(first, clause.right_edge)
 
