@@ -347,3 +347,21 @@ def test_a_description_in_apposition_is_the_organisation_named_before_it():
             "the largest tenant group, which is urging members to vote.")
     assert speaker_of(body, "members to vote") == "Fair Rents campaign"
     assert speaker_of(body, "It will be tight") == "Jane Moss"
+
+
+# reporting verbs that need a particle or an adjective
+
+@pytest.mark.parametrize(("sentence", "content"), [
+    ("Tom Hale pointed out that the teams made a good choice.", "the teams made a good choice"),
+    ("Mayor Tom Hale made it clear the plan would not end with the vote.", "the plan would not end with the vote"),
+    ("Tom Hale made clear that the plan would go ahead.", "the plan would go ahead"),
+    ("Most voters want a change, and Tom Hale made it clear the process to reform it would not end with the vote.",
+     "the process to reform it would not end with the vote"),
+])
+def test_pointed_out_and_made_it_clear_report_their_clause(sentence, content):
+    assert ("indirect", content, "Tom Hale") in quotes(f"Title\n\n{sentence}")
+
+
+@pytest.mark.parametrize("sentence", ["Tom Hale made the room clean.", "Tom Hale pointed out the window."])
+def test_make_and_point_without_their_reporting_word_report_nothing(sentence):
+    assert quotes(f"Title\n\n{sentence}") == []

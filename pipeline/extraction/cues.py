@@ -46,6 +46,9 @@ demand seek want refer quote recite sing read decry deride lambaste ridicule tou
 echo discuss document disclose
 """.split()) | CRITICISM_VERBS
 
+# Verbs that report only with a particle or an adjective: 'pointed out that ...', 'made it clear that ...'.
+PHRASAL_CUES = frozenset({("point", "out"), ("spell", "out"), ("make", "clear"), ("make", "plain")})
+
 # Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
 REPORT_NOUNS = frozenset("""
 claim warning statement assertion argument belief promise pledge insistence suggestion accusation allegation

@@ -25,6 +25,7 @@ from pipeline.extraction.cues import (
     CRITICISM_VERBS,
     INTENTION_VERBS,
     NAMING_VERBS,
+    PHRASAL_CUES,
     REPORT_NOUNS,
     REQUEST_VERBS,
     ROLE_NOUNS,
@@ -245,6 +246,13 @@ def quoted_words(phrase: Span) -> bool:
     return words > 0 and inside / words >= 0.5
 
 
+def phrasal_word(verb: Token) -> Token | None:
+    """The particle or adjective that makes a verb report ('pointed [out] that', 'made it [clear] that')."""
+    lemma = verb.lemma_.lower()
+    return next((child for child in verb.children if (lemma, child.lower_) in PHRASAL_CUES
+                 and child.dep_ in ("prt", "ccomp", "oprd", "acomp", "xcomp")), None)
+
+
 def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     """The content range a cue governs, and its shape."""
     lemma = cue.lemma_.lower()
@@ -252,7 +260,18 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     request = request_content(cue)
     if request is not None:
         return request, "question"
-    clauses = [child for child in children if child.dep_ == "ccomp"]
+    phrasal = phrasal_word(cue)
+    clauses = [child for child in children if child.dep_ == "ccomp" and (phrasal is None or child.i != phrasal.i)]
+    if phrasal is not None and phrasal.dep_ != "prt":
+        # 'made it clear [the plan would ...]': what follows the adjective, up to the end of the clauses
+        # on the verb or the adjective (the parser splits them between the two)
+        ends = [child.right_edge.i for child in clauses + [child for child in phrasal.children
+                if child.dep_ in ("ccomp", "advcl", "dobj")] if child.i > phrasal.i]
+        first = phrasal.i + 1
+        while ends and first < max(ends) and (cue.doc[first].lower_ == "that" or cue.doc[first].is_punct):
+            first += 1
+        if ends and first <= max(ends):
+            return token_range(cue.doc[first], cue.doc[max(ends)]), "clause"
     if clauses:
         # 'When X spoke, she revealed [the total came in at ...]': the complement after the cue, unless
         # the one before it is a quotation ('"...," she said')
@@ -485,7 +504,8 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
     """Every reporting verb with its speaker and content, in document order."""
     frames = []
     for token in tokens(doc):
-        attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS | REQUEST_VERBS
+        attitude = token.pos_ == "VERB" and (token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS | REQUEST_VERBS
+                                             or phrasal_word(token) is not None)
         if token.pos_ not in ("VERB", "PROPN", "NOUN") or not (is_cue_lemma(token.lemma_, extra_cues) or attitude):
             continue
         if token.pos_ != "VERB" and not (token.dep_ == "ROOT" and token.is_title):
@@ -499,7 +519,7 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
             speaker_span = inverted_subject(token) or name_after_quotation(token) or untagged_subject(token)
             speaker, inherited = (speaker_span[-1], False) if speaker_span is not None else (None, False)
         cue_text = token.text
-        particle = next((child for child in token.children if child.dep_ == "prt"), None)
+        particle = phrasal_word(token) or next((child for child in token.children if child.dep_ == "prt"), None)
         if particle is not None:
             cue_text = f"{token.text} {particle.text}"
         frames.append(CueFrame(token, cue_text, speaker, inherited, content, shape, speaker_span))
