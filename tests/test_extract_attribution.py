@@ -365,3 +365,12 @@ def test_pointed_out_and_made_it_clear_report_their_clause(sentence, content):
 @pytest.mark.parametrize("sentence", ["Tom Hale made the room clean.", "Tom Hale pointed out the window."])
 def test_make_and_point_without_their_reporting_word_report_nothing(sentence):
     assert quotes(f"Title\n\n{sentence}") == []
+
+
+def test_a_report_cut_off_at_the_end_of_a_stored_page_keeps_its_words():
+    body = "Title\n\nMayor Tom Hale opened the bridge.\n\nHale said the cost of both the road an"
+    assert quotes(body)[-1] == ("indirect", "the cost of both the road an", "Tom Hale")
+
+
+def test_the_object_of_said_in_a_finished_sentence_is_not_a_report():
+    assert quotes("Title\n\nMayor Tom Hale said a prayer for the victims.") == []

@@ -253,6 +253,15 @@ def phrasal_word(verb: Token) -> Token | None:
                  and child.dep_ in ("prt", "ccomp", "oprd", "acomp", "xcomp")), None)
 
 
+def cut_off(token: Token) -> bool:
+    """The token's sentence ends the body with no closing punctuation: the page was cut mid-sentence."""
+    sentence = sentence_of_token(token)
+    last = sentence[-1]
+    while last.is_space and last.i > sentence.start:
+        last = last.nbor(-1)
+    return sentence.end == len(token.doc) and not (last.is_punct and last.text in ".!?\"'\u201d\u2019")
+
+
 def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     """The content range a cue governs, and its shape."""
     lemma = cue.lemma_.lower()
@@ -302,6 +311,12 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             break  # 'condemned the vocal "no" voters': who was criticised, not what was said
         if lemma in ATTITUDE_VERBS or quoted:
             return token_range(child.left_edge, last), "naming"
+    if lemma in SPEECH_VERBS and cut_off(cue):
+        # 'The primate said the lives of both the mother an': a body stored up to a length ends mid-clause
+        # and the parser takes the clause's first words for an object
+        obj = next((child for child in children if child.dep_ == "dobj" and child.i > cue.i), None)
+        if obj is not None:
+            return token_range(obj.left_edge, sentence_of_token(cue)[-1]), "clause"
     if lemma == "call":  # "called for a ban"
         for child in children:
             if child.dep_ == "prep" and child.lower_ == "for" and any(g.dep_ == "pobj" for g in child.children):
