@@ -374,3 +374,9 @@ def test_a_report_cut_off_at_the_end_of_a_stored_page_keeps_its_words():
 
 def test_the_object_of_said_in_a_finished_sentence_is_not_a_report():
     assert quotes("Title\n\nMayor Tom Hale said a prayer for the victims.") == []
+
+
+def test_a_title_and_a_surname_name_a_person_a_pronoun_can_take():
+    body = ('Title\n\nMost voters want a change, and Mr Hale made it clear the reform would go on.\n\n'
+            '"We will not stop," he said.')
+    assert speaker_of(body, "We will not stop") == "Hale"

@@ -143,13 +143,16 @@ def looks_like_person(name: Span) -> bool:
     """A known first name before a surname ('Sofia Berlin', whatever the entity tagger says) or
     alone and tagged a person ('Maria'), or two or more name words tagged a person, or not tagged as a place,
     nationality or the like (the small model tags many people as organisations). Never a name
-    ending in a word like 'Court', 'Street' or 'Amendment'; without a known first name, never one the
-    article tags a place more often than a person."""
+    ending in a word like 'Court', 'Street' or 'Amendment'; without a known first name or a title ('Mr
+    Hale'), never one the article tags a place more often than a person."""
     words = [token for token in name if token.lower_ not in TITLES]
     if not words or not all(token.is_alpha or "'" in token.text or "\u2019" in token.text for token in words):
         return False
     if words[-1].lower_ in INSTITUTION_WORDS or any(token.lower_ in ROLE_NOUNS for token in words):
         return False
+    titled = name[0].lower_ in TITLES or name.start > 0 and name.doc[name.start - 1].lower_ in TITLES
+    if titled and len(words) == 1 and words[0].is_title:
+        return True  # 'Mr Hale', 'Dr. Okafor': a title is only written with a person's name
     if is_first_name(words[0].text):
         return len(words) > 1 or words[0].ent_type_ == "PERSON"
     if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC") \
