@@ -46,6 +46,9 @@ demand seek want refer quote recite sing read decry deride lambaste ridicule tou
 echo discuss document disclose
 """.split()) | CRITICISM_VERBS
 
+# Verbs that report only with a particle or an adjective: 'pointed out that ...', 'made it clear that ...'.
+PHRASAL_CUES = frozenset({("point", "out"), ("spell", "out"), ("make", "clear"), ("make", "plain")})
+
 # Nouns that carry a report in their "that" clause: "his claim that ...", "warnings from X that ...".
 REPORT_NOUNS = frozenset("""
 claim warning statement assertion argument belief promise pledge insistence suggestion accusation allegation
@@ -76,6 +79,11 @@ prime premier chancellor king queen prince ambassador envoy diplomat commissione
 candidate nominee manager strategist lawyer attorney judge professor analyst expert economist source
 ceo founder officer deputy lawmaker congressman congresswoman legislator politician campaign_manager
 pope president-elect vice-president mr. mrs. ms. dr. gov. pres. sec. lt. col. gen. rev. sir dame lord
+""".split())
+
+# Nouns that news uses for an organisation already named, whatever its name: 'the group', 'the campaign'.
+ORGANISATION_NOUNS = frozenset("""
+group campaign organisation organization movement coalition alliance body charity network party union
 """.split())
 
 # Role nouns that news uses as an epithet for someone already speaking ('..., said the leader').

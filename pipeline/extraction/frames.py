@@ -25,6 +25,7 @@ from pipeline.extraction.cues import (
     CRITICISM_VERBS,
     INTENTION_VERBS,
     NAMING_VERBS,
+    PHRASAL_CUES,
     REPORT_NOUNS,
     REQUEST_VERBS,
     ROLE_NOUNS,
@@ -43,6 +44,8 @@ POST_LINK = re.compile(r"\s*(?:pic\.twitter\.com/\S+|https?://\S+)\s*$")
 INHERITS_SUBJECT = ("advcl", "xcomp", "conj", "pcomp", "acl", "acomp")  # acomp: "X is right to say"
 QUOTE_MARKS = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 RELATIVE_PRONOUNS = frozenset({"which", "who", "that", "whom"})
+COMPLEMENTISERS = frozenset({"that", "whether", "if"})
+NOT_A_SUBJECT = frozenset({"SCONJ", "CCONJ", "ADP"})  # 'While' parsed as the subject of a name the parser broke
 NOUN_PHRASE_POS = frozenset({"DET", "ADJ", "NOUN", "PROPN", "CCONJ", "NUM"})
 
 
@@ -59,12 +62,26 @@ class CueFrame:
     speaker_span: Span | None = None  # set when a pattern, not the parse, found the speaker's words
 
 
+def names_a_person(noun: Token) -> bool:
+    from pipeline.extraction.resolution import looks_like_person, name_chain
+
+    name = name_chain(noun)
+    return name is not None and looks_like_person(name)
+
+
 def antecedent_of_relative(token: Token) -> Token:
-    """'Russia, which is ... saying' -> 'Russia': the noun a relative pronoun stands for."""
-    if token.lower_ in RELATIVE_PRONOUNS:
-        for ancestor in token.ancestors:
-            if ancestor.dep_ == "relcl":
-                return ancestor.head
+    """'Russia, which is ... saying' -> 'Russia': the noun a relative pronoun stands for. A noun in
+    apposition to another stands for that one when neither is a person's name: 'the court's decision
+    - K vs the State - which confirmed' speaks for the decision, not for a case name."""
+    if token.lower_ not in RELATIVE_PRONOUNS:
+        return token
+    for ancestor in token.ancestors:
+        if ancestor.dep_ == "relcl":
+            noun = ancestor.head
+            if noun.dep_ == "appos" and noun.head.pos_ in ("NOUN", "PROPN") \
+                    and not names_a_person(noun) and not names_a_person(noun.head):
+                noun = noun.head
+            return noun
     return token
 
 
@@ -83,6 +100,8 @@ def subject_of(verb: Token, depth: int = 0, controlled: bool = False) -> tuple[T
     if controller is not None:
         return controller, True  # 'prompted the office to announce': the object does the announcing
     for child in verb.children:
+        if child.pos_ in NOT_A_SUBJECT:
+            continue
         if child.dep_ in ("nsubj", "csubj") or controlled and child.dep_ == "nsubjpass":
             return antecedent_of_relative(child), depth > 0
         if child.dep_ == "agent":
@@ -129,6 +148,35 @@ def inverted_subject(cue: Token) -> Span | None:
     names = [token for token in words if token.pos_ == "PROPN"]
     head = names[-1] if names else words[-1]
     return doc[words.start:head.i + 1]
+
+
+def untagged_subject(cue: Token) -> Span | None:
+    """'While Together for Change held an event urging ...': an organisation's name that the parser
+    did not take for a subject (its words tagged an adverb, a preposition, an interjection), written
+    right before the verb of the cue's clause when that verb has no subject. The name is the run of
+    capitalised words, with 'for', 'of', 'the', 'and' between them, that opens the clause."""
+    from pipeline.extraction.resolution import NAME_CONNECTORS
+
+    clause = next((token for token in (cue, *cue.ancestors) if token.pos_ in ("VERB", "AUX")
+                   and token.dep_ in ("ROOT", "ccomp")), None)  # participles and conjuncts share its subject
+    if clause is None or any(child.dep_ in ("nsubj", "nsubjpass", "csubj", "expl") and child.pos_ not in NOT_A_SUBJECT
+                             for child in clause.children):
+        return None
+    doc, sentence = cue.doc, sentence_of_token(clause)
+    end = clause.i
+    while end > sentence.start and doc[end - 1].head.i == clause.i and doc[end - 1].dep_ in ("aux", "neg"):
+        end -= 1
+    start = end
+    while start > sentence.start and (doc[start - 1].is_alpha and (doc[start - 1].is_title or doc[start - 1].is_upper)
+                                      or doc[start - 1].lower_ in NAME_CONNECTORS):
+        start -= 1
+    while start < end and (doc[start].lower_ in NAME_CONNECTORS or doc[start].dep_ in ("mark", "cc")
+                           or doc[start].pos_ in ("SCONJ", "CCONJ", "DET", "PRON")):
+        start += 1
+    while end > start and doc[end - 1].lower_ in NAME_CONNECTORS:
+        end -= 1
+    opens_clause = start == sentence.start or doc[start - 1].is_punct or doc[start - 1].pos_ in ("SCONJ", "CCONJ")
+    return doc[start:end] if end - start >= 2 and opens_clause else None
 
 
 def name_after_quotation(cue: Token) -> Span | None:
@@ -198,6 +246,22 @@ def quoted_words(phrase: Span) -> bool:
     return words > 0 and inside / words >= 0.5
 
 
+def phrasal_word(verb: Token) -> Token | None:
+    """The particle or adjective that makes a verb report ('pointed [out] that', 'made it [clear] that')."""
+    lemma = verb.lemma_.lower()
+    return next((child for child in verb.children if (lemma, child.lower_) in PHRASAL_CUES
+                 and child.dep_ in ("prt", "ccomp", "oprd", "acomp", "xcomp")), None)
+
+
+def cut_off(token: Token) -> bool:
+    """The token's sentence ends the body with no closing punctuation: the page was cut mid-sentence."""
+    sentence = sentence_of_token(token)
+    last = sentence[-1]
+    while last.is_space and last.i > sentence.start:
+        last = last.nbor(-1)
+    return sentence.end == len(token.doc) and not (last.is_punct and last.text in ".!?\"'\u201d\u2019")
+
+
 def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     """The content range a cue governs, and its shape."""
     lemma = cue.lemma_.lower()
@@ -205,7 +269,18 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
     request = request_content(cue)
     if request is not None:
         return request, "question"
-    clauses = [child for child in children if child.dep_ == "ccomp"]
+    phrasal = phrasal_word(cue)
+    clauses = [child for child in children if child.dep_ == "ccomp" and (phrasal is None or child.i != phrasal.i)]
+    if phrasal is not None and phrasal.dep_ != "prt":
+        # 'made it clear [the plan would ...]': what follows the adjective, up to the end of the clauses
+        # on the verb or the adjective (the parser splits them between the two)
+        ends = [child.right_edge.i for child in clauses + [child for child in phrasal.children
+                if child.dep_ in ("ccomp", "advcl", "dobj")] if child.i > phrasal.i]
+        first = phrasal.i + 1
+        while ends and first < max(ends) and (cue.doc[first].lower_ == "that" or cue.doc[first].is_punct):
+            first += 1
+        if ends and first <= max(ends):
+            return token_range(cue.doc[first], cue.doc[max(ends)]), "clause"
     if clauses:
         # 'When X spoke, she revealed [the total came in at ...]': the complement after the cue, unless
         # the one before it is a quotation ('"...," she said')
@@ -213,11 +288,7 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
         quoted_before = any(token.text in QUOTE_MARKS for clause in clauses if clause.i < cue.i
                             for token in clause.subtree)
         clause = after[0] if after and not quoted_before else clauses[0]
-        first = clause.left_edge
-        # "said that ...": the complementiser is not part of what was said
-        while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):
-            first = first.nbor()
-        return token_range(first, clause.right_edge), "clause"
+        return clause_range(clause), "clause"
     if lemma in NAMING_VERBS:
         predicates = [child for child in children if child.dep_ in ("oprd", "xcomp")
                       or (child.dep_ == "prep" and child.lower_ == "as")]
@@ -240,6 +311,12 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
             break  # 'condemned the vocal "no" voters': who was criticised, not what was said
         if lemma in ATTITUDE_VERBS or quoted:
             return token_range(child.left_edge, last), "naming"
+    if lemma in SPEECH_VERBS and cut_off(cue):
+        # 'The primate said the lives of both the mother an': a body stored up to a length ends mid-clause
+        # and the parser takes the clause's first words for an object
+        obj = next((child for child in children if child.dep_ == "dobj" and child.i > cue.i), None)
+        if obj is not None:
+            return token_range(obj.left_edge, sentence_of_token(cue)[-1]), "clause"
     if lemma == "call":  # "called for a ban"
         for child in children:
             if child.dep_ == "prep" and child.lower_ == "for" and any(g.dep_ == "pobj" for g in child.children):
@@ -397,9 +474,12 @@ def post_signature_frames(doc: Doc, text: str, paragraphs: list[tuple[int, int]]
 
 
 def clause_range(clause: Token) -> tuple[int, int]:
-    """A complement clause without its complementiser ('that')."""
+    """A complement clause without its complementiser ('said [that] ...'); a conjunction that opens a
+    clause inside it stays ('said that [if the bill passes, ...]', and 'said [since the law passed, ...]'
+    when the parser took 'since' for the complement's own): the condition or reason is part of what was said."""
     first = clause.left_edge
-    while first.i < clause.i and (first.dep_ == "mark" or first.is_punct or first.is_space):
+    while first.i < clause.i and (first.is_punct or first.is_space or first.dep_ == "mark" and (
+            first.lower_ == "that" or first.head.i == clause.i and first.lower_ in COMPLEMENTISERS)):
         first = first.nbor()
     return token_range(first, clause.right_edge)
 
@@ -439,7 +519,8 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
     """Every reporting verb with its speaker and content, in document order."""
     frames = []
     for token in tokens(doc):
-        attitude = token.pos_ == "VERB" and token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS | REQUEST_VERBS
+        attitude = token.pos_ == "VERB" and (token.lemma_.lower() in ATTITUDE_VERBS | INTENTION_VERBS | REQUEST_VERBS
+                                             or phrasal_word(token) is not None)
         if token.pos_ not in ("VERB", "PROPN", "NOUN") or not (is_cue_lemma(token.lemma_, extra_cues) or attitude):
             continue
         if token.pos_ != "VERB" and not (token.dep_ == "ROOT" and token.is_title):
@@ -450,10 +531,10 @@ def find_cue_frames(doc: Doc, extra_cues: frozenset[str] = frozenset()) -> list[
         speaker, inherited = subject_of(token)
         speaker_span = None
         if speaker is None or quotation_between(speaker, token):
-            speaker_span = inverted_subject(token) or name_after_quotation(token)
+            speaker_span = inverted_subject(token) or name_after_quotation(token) or untagged_subject(token)
             speaker, inherited = (speaker_span[-1], False) if speaker_span is not None else (None, False)
         cue_text = token.text
-        particle = next((child for child in token.children if child.dep_ == "prt"), None)
+        particle = phrasal_word(token) or next((child for child in token.children if child.dep_ == "prt"), None)
         if particle is not None:
             cue_text = f"{token.text} {particle.text}"
         frames.append(CueFrame(token, cue_text, speaker, inherited, content, shape, speaker_span))

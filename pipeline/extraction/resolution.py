@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ROLE_NOUNS
+from pipeline.extraction.cues import EPITHET_ROLE_NOUNS, ORGANISATION_NOUNS, ROLE_NOUNS
 from pipeline.extraction.gender import (
     HONORIFICS,
     Gender,
@@ -36,12 +36,14 @@ NOT_PERSON_ENTITIES = frozenset({"GPE", "LOC", "NORP", "FAC", "DATE", "CARDINAL"
                                  "WORK_OF_ART"})
 TITLES = frozenset({"mr.", "mrs.", "ms.", "dr.", "mr", "mrs", "ms", "dr", "sen.", "rep.", "gov.", "prof."})
 PARAGRAPH_WINDOW_CHARS = 1500
+NAME_CONNECTORS = frozenset({"for", "of", "the", "and", "&"})  # small words inside a name: 'Friends of the Earth'
 # the last word of a name that is a place or an institution, never a person ('Sofia Airport', 'Victoria Station')
 INSTITUTION_WORDS = frozenset("""
 street road avenue square station airport port bridge park hall house palace tower building centre center
 university college school academy institute hospital church cathedral court parliament assembly congress
 senate council commission committee ministry department office agency service party union league movement
 campaign group foundation association society company bank fund times post news press radio television
+organisation organization coalition alliance body charity network
 amendment act law bill treaty constitution charter convention declaration accord agreement
 """.split())
 
@@ -61,6 +63,10 @@ def mention_span(head: Token) -> Span:
                 end = min(end, child.left_edge.i - 1)
             else:
                 start = max(start, child.right_edge.i + 1)
+    # a relative clause on a word inside the phrase ends it too ('the ruling - K vs the State - which ...')
+    for token in doc[head.i + 1:end + 1]:
+        if token.dep_ == "relcl":
+            end = min(end, token.left_edge.i - 1)
     while start < end and (doc[start].is_punct or doc[start].is_space) and doc[start].text not in "\"“":
         start += 1
     while end > start and (doc[end].is_punct or doc[end].is_space or doc[end].dep_ in ("cc", "case")):
@@ -117,23 +123,62 @@ def clean_name(name: Span) -> str:
     return " ".join(words).replace(" 's", "'s").strip(" ,'’")
 
 
+def place_names(doc: Doc) -> frozenset[str]:
+    """Names the entity tagger takes for a place or nationality more often than for a person in this
+    article, once per doc: its tags of one name vary from sentence to sentence, and the majority is
+    the better guess ('X Ireland' tagged a place twice and a person once is a party, not a person)."""
+    cached = doc.user_data.get("place_names")
+    if cached is None:
+        votes: dict[str, int] = {}
+        for ent in doc.ents:
+            if ent.label_ in ("GPE", "LOC", "NORP"):
+                votes[ent.text] = votes.get(ent.text, 0) + 1
+            elif ent.label_ == "PERSON":
+                votes[ent.text] = votes.get(ent.text, 0) - 1
+        cached = doc.user_data["place_names"] = frozenset(text for text, vote in votes.items() if vote > 0)
+    return cached
+
+
 def looks_like_person(name: Span) -> bool:
     """A known first name before a surname ('Sofia Berlin', whatever the entity tagger says) or
     alone and tagged a person ('Maria'), or two or more name words tagged a person, or not tagged as a place,
     nationality or the like (the small model tags many people as organisations). Never a name
-    ending in a word like 'Court', 'Street' or 'Amendment'."""
+    ending in a word like 'Court', 'Street' or 'Amendment'; without a known first name or a title ('Mr
+    Hale'), never one the article tags a place more often than a person."""
     words = [token for token in name if token.lower_ not in TITLES]
     if not words or not all(token.is_alpha or "'" in token.text or "\u2019" in token.text for token in words):
         return False
     if words[-1].lower_ in INSTITUTION_WORDS or any(token.lower_ in ROLE_NOUNS for token in words):
         return False
+    titled = name[0].lower_ in TITLES or name.start > 0 and name.doc[name.start - 1].lower_ in TITLES
+    if titled and len(words) == 1 and words[0].is_title:
+        return True  # 'Mr Hale', 'Dr. Okafor': a title is only written with a person's name
     if is_first_name(words[0].text):
         return len(words) > 1 or words[0].ent_type_ == "PERSON"
-    if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC"):
+    if len(words) < 2 or words[-1].ent_type_ in ("GPE", "NORP", "LOC") \
+            or name.doc[words[0].i:words[-1].i + 1].text in place_names(name.doc):
         return False  # 'Renua Ireland' is a party; a surname that is a place follows a first name
     if any(token.ent_type_ == "PERSON" for token in words):
         return True
     return not any(token.ent_type_ in NOT_PERSON_ENTITIES for token in words)
+
+
+def organisation_names(doc: Doc) -> list[Span]:
+    """Names the entity tagger missed that end in a word for an organisation: 'the Together for Change
+    campaign', 'the Fair Rents Alliance' (capitalised words, with for/of/the/and between them)."""
+    names = []
+    for token in tokens(doc):
+        if token.pos_ not in ("NOUN", "PROPN") or token.lower_ not in ORGANISATION_NOUNS or token.i == 0:
+            continue
+        start = token.i
+        while start > 0 and (doc[start - 1].is_alpha and (doc[start - 1].is_title or doc[start - 1].is_upper)
+                             or doc[start - 1].lower_ in NAME_CONNECTORS) and not doc[start - 1].is_sent_start:
+            start -= 1
+        while start < token.i and doc[start].lower_ in NAME_CONNECTORS:
+            start += 1
+        if start < token.i and any(word.pos_ == "PROPN" for word in doc[start:token.i]):
+            names.append(doc[start:token.i + 1])
+    return names
 
 
 def trimmed(doc: Doc, start: int, end: int) -> Span | None:
@@ -236,9 +281,10 @@ class PersonRegistry:
                     self.people[person].described_as = described_gender(doc[token.i:token.i + 1], None)
         self._genders_from_pronouns(doc, quotes or [])
         # organisations by name, for 'the ministry' and 'the commission' later on
-        self.organisations = [(ent.start_char, ent.text.removeprefix("the ").removeprefix("The "),
-                               {token.lower_ for token in ent}) for ent in doc.ents if ent.label_ == "ORG"
-                              and ent.root.pos_ == "PROPN" and ent.text not in self.people]
+        named = [ent for ent in doc.ents if ent.label_ == "ORG" and ent.root.pos_ == "PROPN"]
+        self.organisations = sorted((name.start_char, name.text.removeprefix("the ").removeprefix("The "),
+                                     {token.lower_ for token in name})
+                                    for name in named + organisation_names(doc) if name.text not in self.people)
 
     def _add(self, chain: Span) -> None:
         name = clean_name(chain)
@@ -282,12 +328,17 @@ class PersonRegistry:
 
     def organisation_named(self, head: Token) -> str | None:
         """'the ministry' -> 'the Ministry of Health', 'the commission' -> 'Referendum Commission': the
-        last organisation named before a definite common noun that its name contains."""
+        last organisation named before a definite common noun that its name contains; 'the group', 'the
+        main umbrella group' (a word news uses for any organisation): the last one named in the
+        paragraphs before, when none has the word in its name."""
         if head.pos_ != "NOUN" or head.tag_ in ("NNS", "NNPS") or not any(
                 child.dep_ in ("det", "poss") and child.lower_ in ("the", "its", "their") for child in head.children):
             return None
         word = head.lower_
         named = [(at, name) for at, name, words in self.organisations if at < head.idx and word in words]
+        if not named and head.lemma_.lower() in ORGANISATION_NOUNS:
+            named = [(at, name) for at, name, _ in self.organisations
+                     if head.idx - PARAGRAPH_WINDOW_CHARS <= at < head.idx]
         return max(named)[1] if named else None
 
     def gender_of(self, name: str | None) -> Gender | None:
@@ -373,9 +424,11 @@ class SpeakerResolver:
             if role_text:
                 self.spoken_roles[clean_name(name)] = role_text
             return Speaker(clean_name(name), mention.text, role_text, True)
-        # an organisation or place keeps its article: "the Kremlin", not "Kremlin"
+        # an organisation or place keeps its article ("the Kremlin", not "Kremlin") and its small words
+        # ('Together for Change', whose last word alone the parser took for the name)
         bare = mention.start == name.start - 1 and mention[0].dep_ == "det" and mention.end == name.end
-        return Speaker(mention.text if bare else clean_name(name), mention.text, role_text, False)
+        whole = all(token.is_title or token.is_upper or token.lower_ in NAME_CONNECTORS for token in mention)
+        return Speaker(mention.text if bare or whole else clean_name(name), mention.text, role_text, False)
 
     def resolve_pronoun(self, head: Token, mention: str) -> Speaker:
         """'he'/'she' -> the nearest person before it who can be that gender (a subject of its sentence
