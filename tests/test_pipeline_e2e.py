@@ -20,11 +20,12 @@ def stages_run(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
 
-def stages_using(section: str) -> set[str]:
-    """Stages of dvc.yaml that list `section` (or a key under it) in their params."""
+def stages_using(key: str) -> set[str]:
+    """Stages of dvc.yaml whose params hold `key`: they list it, a key under it, or a section it is in."""
     stages = yaml.safe_load((REPO_ROOT / "dvc.yaml").read_text())["stages"]
     return {name for name, stage in stages.items()
-            if any(str(p) == section or str(p).startswith(section + ".") for p in stage.get("params", []))}
+            if any(str(p) == key or str(p).startswith(key + ".") or key.startswith(str(p) + ".")
+                   for p in stage.get("params", []))}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_editing_conf_reruns_exactly_the_stages_that_use_it(project):
     corpus = project / "conf/corpus/seeds.yaml"
     corpus.write_text(corpus.read_text().replace("on_error: fail", "on_error: skip"))
     done = run(make_command("pipeline"), project)
-    assert stages_using("corpus") == {"ingest"}
+    assert stages_using("corpus.on_error") == {"ingest"}
     assert stages_run(done.stdout + done.stderr) == {"ingest"}, "same articles: nothing downstream may rerun"
     assert yaml.safe_load((project / "params.yaml").read_text())["corpus"]["on_error"] == "skip"
 
