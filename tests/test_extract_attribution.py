@@ -324,8 +324,8 @@ def test_a_name_tagged_a_place_more_often_than_a_person_is_not_a_person():
 
 @pytest.mark.parametrize("sentence", [
     "While Together for Change have held an event urging people to join the march.",
-    "While Together for Change held an event this morning urging people to plan their way to the polls.",
-    "While Onward for Yes held an event this morning urging people to plan their way to the polls.",
+    "While Together for Change held a rally on Friday urging voters to bring a neighbour to the count.",
+    "While Onward for Yes held a rally on Friday urging voters to bring a neighbour to the count.",
 ])
 def test_a_capitalised_name_before_a_verb_without_subject_is_its_speaker(sentence):
     [(kind, _, speaker)] = quotes(f"Title\n\n{sentence}")

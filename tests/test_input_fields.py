@@ -54,8 +54,11 @@ def test_predict_rows_and_the_exported_example_carry_every_request_field():
            '"speaker_role": "minister", "target": "T"}\n'
     [from_jsonl] = rows_of_jsonl(io.StringIO(line), "stdin")
     assert request_of(from_jsonl, None) == {**request, "target": "T"}
-    [example] = input_example([{**a_quote().model_dump(), "target": "the_id"}], "The question")
+    [example] = input_example([{**a_quote().model_dump(), "target": None}], "The question")
     assert example == request
+    # a labelled dataset's row carries its own target (train.model_examples has mapped a target id to its name)
+    [own] = input_example([{**a_quote().model_dump(), "target": "Another question"}], "The question")
+    assert own == {**request, "target": "Another question"}
 
 
 def test_a_field_of_the_table_reaches_the_model_string():

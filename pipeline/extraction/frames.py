@@ -312,7 +312,7 @@ def content_of(cue: Token) -> tuple[tuple[int, int] | None, ContentShape]:
         if lemma in ATTITUDE_VERBS or quoted:
             return token_range(child.left_edge, last), "naming"
     if lemma in SPEECH_VERBS and cut_off(cue):
-        # 'The primate said the lives of both the mother an': a body stored up to a length ends mid-clause
+        # 'The mayor said the cost of the new bridge and th': a body stored up to a length ends mid-clause
         # and the parser takes the clause's first words for an object
         obj = next((child for child in children if child.dep_ == "dobj" and child.i > cue.i), None)
         if obj is not None:
