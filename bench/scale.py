@@ -414,19 +414,11 @@ class EngineRow:
 
 @contextlib.contextmanager
 def two_node_cluster() -> Iterator[str]:
-    """Two Ray nodes of one CPU each on this machine (their own raylets and ports, one temp dir); yields the
-    address a stage joins through RAY_ADDRESS."""
-    from ray.cluster_utils import Cluster
+    """Two Ray nodes of one CPU each on this machine; yields the address a stage joins through RAY_ADDRESS."""
+    from pipeline.ray_engine import local_cluster
 
-    temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "temp_dir": temp_dir,
-                                                             "include_dashboard": False})
-    try:
-        cluster.add_node(num_cpus=1, temp_dir=temp_dir)
-        yield cluster.address
-    finally:
-        cluster.shutdown()
-        shutil.rmtree(temp_dir, ignore_errors=True)
+    with local_cluster(nodes=2, cpus_per_node=1) as (address, _):
+        yield address
 
 
 @contextlib.contextmanager

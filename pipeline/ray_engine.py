@@ -18,7 +18,9 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +152,26 @@ def check_reachable(address: str, timeout: float) -> None:
         raise PipelineError(f"no Ray cluster answers at {address} ({reason}, waited up to {timeout:g} s): start "
                             "one with `ray start --head`, or unset RAY_ADDRESS for a local Ray instance",
                             field="RAY_ADDRESS") from None
+
+
+@contextlib.contextmanager
+def local_cluster(nodes: int = 2, cpus_per_node: int = 1) -> Iterator[tuple[str, str]]:
+    """Ray nodes as separate processes on this machine (`ray.cluster_utils.Cluster`: their own raylets and ports,
+    one temp dir), to try or test the multi-node path; yields (the address to give as RAY_ADDRESS, the temp dir,
+    which every process of the cluster names on its command line)."""
+    from ray._private.utils import get_ray_address_file
+    from ray.cluster_utils import Cluster
+
+    # The cluster also writes its address to Ray's default temp dir, whatever temp_dir says, and fails where that
+    # dir does not exist yet (a machine that never ran Ray).
+    Path(get_ray_address_file(None)).parent.mkdir(parents=True, exist_ok=True)
+    temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
+    node = {"num_cpus": cpus_per_node, "temp_dir": temp_dir}
+    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
+    try:
+        for _ in range(nodes - 1):
+            cluster.add_node(**node)
+        yield cluster.address, temp_dir
+    finally:
+        cluster.shutdown()
+        shutil.rmtree(temp_dir, ignore_errors=True)

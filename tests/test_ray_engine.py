@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from pipeline.config import ExtractConfig
 from pipeline.engines import file_lines, numbered_lines, outputs
 from pipeline.errors import PipelineError
 from pipeline.extract import ExtractWorker
+from pipeline.ray_engine import local_cluster
 from pipeline.records import Article, write_records
 
 ARTICLES = 24  # PolNeAR train articles: 6 batches of 4 on the cluster
@@ -123,23 +123,14 @@ def ray_processes_under(temp_dir: str) -> list[psutil.Process]:
 
 @contextlib.contextmanager
 def two_node_cluster() -> Iterator[str]:
-    """A head and a worker node of CLUSTER_CPUS each, with their own ports and one temp dir; yields the address to
-    give as RAY_ADDRESS. Afterwards every process of it must be gone. The nodes take this machine's address, as
+    """A head and a worker node of CLUSTER_CPUS each (pipeline.ray_engine.local_cluster); yields the address to give
+    as RAY_ADDRESS. Afterwards every process of it must be gone. The nodes take this machine's address, as
     `ray start` does (Ray turns a loopback address into that one when a driver joins); a module fixture, so that
     Ray finding that address is not taken for network access by the per-test guard."""
-    from ray.cluster_utils import Cluster
-
-    temp_dir = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths live under it
-    node = {"num_cpus": CLUSTER_CPUS, "temp_dir": temp_dir}
-    cluster = Cluster(initialize_head=True, head_node_args={**node, "include_dashboard": False})
-    try:
-        cluster.add_node(**node)
-        yield cluster.address
-    finally:
-        cluster.shutdown()
-        _, alive = psutil.wait_procs(ray_processes_under(temp_dir), timeout=30)
-        shutil.rmtree(temp_dir, ignore_errors=True)
-        assert not alive, f"Ray processes left after the cluster stopped: {alive}"
+    with local_cluster(nodes=2, cpus_per_node=CLUSTER_CPUS) as (address, temp_dir):
+        yield address
+    _, alive = psutil.wait_procs(ray_processes_under(temp_dir), timeout=30)
+    assert not alive, f"Ray processes left after the cluster stopped: {alive}"
 
 
 def set_params(project: Path, **values) -> None:
