@@ -39,8 +39,8 @@ from pipeline.config import Params, compose, validate_params  # noqa: E402
 from pipeline.extract import extract_articles  # noqa: E402
 from pipeline.extraction import load_nlp  # noqa: E402
 from pipeline.ingest import ingest_files  # noqa: E402
-from pipeline.label import weak_label  # noqa: E402
 from pipeline.labeling.functions import find_actor  # noqa: E402
+from pipeline.labeling.label_model import weak_label  # noqa: E402
 from pipeline.records import Label, LabelledQuote, Quote  # noqa: E402
 from pipeline.speakers import NEUTRAL_WEIGHT, SpeakerStance, speaker_stance  # noqa: E402
 

@@ -58,7 +58,7 @@ from pipeline.evaluate import bootstrap_interval  # noqa: E402
 from pipeline.extract import extract_articles  # noqa: E402
 from pipeline.extraction import load_nlp  # noqa: E402
 from pipeline.ingest import ingest_files  # noqa: E402
-from pipeline.label import weak_label  # noqa: E402
+from pipeline.labeling.label_model import weak_label  # noqa: E402
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, normalise_text  # noqa: E402
 from pipeline.speakers import NEUTRAL_WEIGHT, speaker_key, speaker_rows, speaker_stance  # noqa: E402
 

@@ -31,11 +31,11 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def corpus_requests(folder: Path, limit: int | None = None) -> list[dict[str, str]]:
     """Every quote of the corpus articles as a request (text, context, speaker, speaker_role)."""
     from pipeline.config import ExtractConfig
-    from pipeline.extract import run
+    from pipeline.extract import extract_stage
     from pipeline.ingest import read_article_file
 
     articles = [article for path in sorted(folder.glob("*.txt"))[:limit] for article in read_article_file(path)]
-    quotes, _ = run(articles, ExtractConfig())
+    quotes, _ = extract_stage(articles, ExtractConfig())
     requests = []
     for quote in quotes:
         request = {"text": quote.text, "context": quote.sentence, "speaker": quote.speaker,

@@ -222,7 +222,8 @@ def bench_extract(fractions: list[float], repeats: int, n_processes: list[int], 
 def time_ingest_and_extract(folder: Path, nlp, cfg: ExtractConfig) -> tuple[float, float, int, int]:
     """(ingest s, extract s, quotes, articles) for the article files in `folder`. Articles are what ingest
     keeps, not the files: PolNeAR train has one exact duplicate, so 1x is 840 files and 839 articles."""
-    from pipeline.ingest import find_article_files, ingest_files
+    from pipeline.files import find_article_files
+    from pipeline.ingest import ingest_files
 
     started = time.perf_counter()
     articles = ingest_files(find_article_files(folder, ["txt"])).articles
@@ -264,7 +265,8 @@ def bench_extract_segmented(folder: Path, base: list[tuple[str, str]], fraction:
     state = read_checkpoint(path, key)
     done = state["segments"][-1]["end"] if state["segments"] else 0
     if state["articles"] is None or done < state["articles"]:
-        from pipeline.ingest import find_article_files, ingest_files
+        from pipeline.files import find_article_files
+        from pipeline.ingest import ingest_files
 
         write_articles(folder, base, files)
         started = time.perf_counter()
@@ -448,7 +450,8 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
     from pipeline.config import RayConfig
     from pipeline.extract import extract_corpus
     from pipeline.extraction.nlp import load_nlp
-    from pipeline.ingest import find_article_files, ingest_files
+    from pipeline.files import find_article_files
+    from pipeline.ingest import ingest_files
     from pipeline.predict import PredictWorker, load_stance_model, model_target
     from pipeline.records import write_records
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from pipeline.config import load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open, write_json
-from pipeline.label import weak_label
 from pipeline.labeling.annotations import (
     Annotation,
     annotation_for,
@@ -29,6 +28,7 @@ from pipeline.labeling.annotations import (
     read_annotations,
     write_annotations,
 )
+from pipeline.labeling.label_model import weak_label
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records
 
 REVIEW_COLUMNS = ("quote_id", "article_id", "speaker", "text", "sentence", "weak_label", "confidence", "votes",

@@ -334,6 +334,15 @@ def project_root() -> Path:
     raise PipelineError("no dvc.yaml here or in any parent folder: run from inside the project")
 
 
+def adhoc_extract_config() -> ExtractConfig:
+    """The project's extract params when run inside the project, else the defaults."""
+    try:
+        root = project_root()
+    except PipelineError:
+        return ExtractConfig()
+    return load_params().extract if (root / "params.yaml").is_file() else ExtractConfig()
+
+
 def validate_params(data: Any, *, source: str = "params.yaml") -> Params:
     """Validate a composed config dict, naming the first bad key."""
     if not isinstance(data, dict):

@@ -25,10 +25,8 @@ from pipeline import tracking
 from pipeline.config import ModelConfig, Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_open, staged_outputs, write_json
-from pipeline.models import build_model, fits_per_target, load_model
-from pipeline.records import LABELS
-from pipeline.split import read_split
-from pipeline.train import model_examples
+from pipeline.models import StanceModel, build_model, fits_per_target, load_model
+from pipeline.records import LABELS, model_examples, read_split
 
 
 def baseline_configs(params: Params) -> dict[str, ModelConfig]:
@@ -205,14 +203,23 @@ def unevaluated_metrics(summary: dict[str, Any], labeling: dict[str, Any] | None
                             "coverage": {name: stats["coverage"] for name, stats in sorted(functions.items())}}}
 
 
-def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np.ndarray]:
-    """Metrics of the candidate and the baselines, plus the evaluated rows and their probabilities."""
-    rows, summary = read_split(root / params.paths.processed / "split")
+def scores_saved_candidate(summary: dict[str, Any]) -> bool:
+    """Whether the protocol scores the trained candidate itself: held-out test rows do; cross-validation
+    fits a fresh model per fold instead, and a split without gold scores nothing."""
+    return summary["protocol"] not in ("none", "cross_validation")
+
+
+def evaluate_rows(rows: dict[str, list[dict[str, Any]]], summary: dict[str, Any], params: Params,
+                  candidate: StanceModel | None = None, labeling_report: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, Any], list[dict], np.ndarray]:
+    """Metrics of the candidate and the baselines, plus the evaluated rows and their probabilities.
+
+    `rows` and `summary` are the split (records.read_split); `candidate` is the trained model, needed
+    when scores_saved_candidate(summary); `labeling_report` describes the weak labels of a run without gold.
+    """
     if summary["protocol"] == "none":
-        labeling = root / params.paths.reports / "labeling.json"
-        report = json.loads(labeling.read_text(encoding="utf-8")) if labeling.is_file() else None
-        return unevaluated_metrics(summary, report, params.model.name), [], np.zeros((0, len(LABELS)))
-    train, test = model_examples(rows["train"], params), model_examples(rows["test"], params)
+        return unevaluated_metrics(summary, labeling_report, params.model.name), [], np.zeros((0, len(LABELS)))
+    train, test = model_examples(rows["train"], params.target), model_examples(rows["test"], params.target)
     if not test:
         raise PipelineError("no gold-labelled quotes to evaluate on: annotate some (docs/annotation.md)")
     labelled = params.corpus.labelled
@@ -222,7 +229,9 @@ def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np
     if cross_validated:
         evaluated, proba = out_of_fold_proba(train, params.model, params.seed, per_target)
     else:
-        evaluated, proba = test, load_model(root / params.paths.models / "candidate").predict_proba(test)
+        if candidate is None:
+            raise PipelineError(f"protocol {summary['protocol']} scores the trained candidate, and none was given")
+        evaluated, proba = test, candidate.predict_proba(test)
     gold, predicted = [row["label"] for row in evaluated], predictions(proba)
     metrics = classification_metrics(gold, predicted)
     for name in dict.fromkeys(["macro_f1", metric]):
@@ -246,40 +255,22 @@ def evaluate(params: Params, root: Path) -> tuple[dict[str, Any], list[dict], np
     return metrics, evaluated, proba
 
 
-def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """The figures worth comparing across runs, flattened for MLflow (none for an unevaluated run)."""
-    if not metrics.get("evaluated", True):
-        return {f"weak_{label}": float(count) for label, count in metrics["weak_labels"]["labels"].items()}
-    official = metrics.get("metric", "macro_f1")
-    flat = {key: float(metrics[key]) for key in ("accuracy", *(f"{name}{suffix}" for name in
-                                                               dict.fromkeys(["macro_f1", official])
-                                                               for suffix in ("", "_ci95_low", "_ci95_high")))}
-    for label, per_class in metrics["per_class"].items():
-        flat.update({f"{label}_{name}": float(value) for name, value in per_class.items() if name != "support"})
-    flat.update({f"baseline_{name}_{key}": value for name, row in metrics["baselines"].items()
-                 for key, value in row.items()})
-    return flat
-
-
 def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts: list[Path]) -> str:
     """Complete the run train opened for this candidate (or open one: see tracking.pipeline_run)."""
     import mlflow
 
     candidate = root / params.paths.models / "candidate"
     with tracking.pipeline_run(params, root, candidate) as run:
-        mlflow.log_metrics(numeric_metrics(metrics))
+        mlflow.log_metrics(tracking.evaluation_metrics(metrics))
         for path in artifacts:
             mlflow.log_artifact(str(path), artifact_path="evaluation")
         mlflow.log_artifacts(str(candidate), artifact_path="candidate_model")
     return run.info.run_id
 
 
-EVALUATION_FILES = ("metrics.json", "errors.csv", "plots/confusion.csv", "plots/confusion.png")
-
-
 def write_evaluation(folder: Path, metrics: dict[str, Any], evaluated: list[dict], proba: np.ndarray,
                      model: str) -> None:
-    """metrics.json, errors.csv and the confusion plots (EVALUATION_FILES) into `folder`."""
+    """metrics.json, errors.csv and the confusion plots (tracking.EVALUATION_FILES) into `folder`."""
     confusion_rows = [{"actual": row["label"], "predicted": predicted}
                       for row, predicted in zip(evaluated, predictions(proba))]
     with atomic_open(folder / "plots" / "confusion.csv") as handle:
@@ -309,13 +300,18 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
-    metrics, evaluated, proba = evaluate(params, root)
+    rows, summary = read_split(root / params.paths.processed / "split")
+    candidate_folder = root / params.paths.models / "candidate"
+    candidate = load_model(candidate_folder) if scores_saved_candidate(summary) else None
+    labeling = root / params.paths.reports / "labeling.json"
+    report = json.loads(labeling.read_text(encoding="utf-8")) if labeling.is_file() else None
+    metrics, evaluated, proba = evaluate_rows(rows, summary, params, candidate, report)
     # Which model these figures are of: a later run of the same model (DVC skipped evaluate) shows them.
-    metrics["candidate"] = tracking.folder_fingerprint(root / params.paths.models / "candidate")
+    metrics["candidate"] = tracking.folder_fingerprint(candidate_folder)
     # MLflow records the results before the files change: an interrupted stage changes no file.
     with staged_outputs(root / params.paths.reports) as staged:
         write_evaluation(staged, metrics, evaluated, proba, params.model.name)
-        run_id = log_to_mlflow(params, root, metrics, [staged / name for name in EVALUATION_FILES])
+        run_id = log_to_mlflow(params, root, metrics, [staged / name for name in tracking.EVALUATION_FILES])
     print(f"evaluate: {summary_line(metrics)}; MLflow run {run_id}", file=sys.stderr)
     return 0
 

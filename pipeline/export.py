@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import tracking
-from pipeline.config import Params, load_params, project_root
+from pipeline.config import Params, TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir, write_json
 from pipeline.models import load_model
+from pipeline.records import model_examples, read_split
 from pipeline.serving.contract import REQUEST_FIELDS, request_values
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per file copied: noise
@@ -97,6 +98,15 @@ def input_example(rows: list[dict[str, Any]], target_name: str, size: int = 2) -
         request = {**request_values(row), "target": row.get("target") or target_name}
         example.append({field: request[field] for field in REQUEST_FIELDS if request.get(field)})
     return example
+
+
+def describe_model(metrics: dict[str, Any], rows: dict[str, list[dict[str, Any]]], split_data: str,
+                   target: TargetConfig) -> tuple[Evaluation, list[dict[str, str]]]:
+    """What the export says about the candidate: its evaluation (metrics.json's score and protocol on the
+    split whose fingerprint is `split_data`), and an input example from the split's rows (test first)."""
+    score = None if metrics.get("macro_f1") is None else float(metrics["macro_f1"])
+    evaluation = Evaluation(score, str(metrics["protocol"]), split_data)
+    return evaluation, input_example(model_examples(rows["test"] or rows["train"], target), target.name)
 
 
 def requirements(libraries: tuple[str, ...]) -> list[str]:
@@ -218,13 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     split_dir = root / params.paths.processed / "split"
-    score = None if metrics.get("macro_f1") is None else float(metrics["macro_f1"])
-    evaluation = Evaluation(score, str(metrics["protocol"]), tracking.folder_fingerprint(split_dir))
-    from pipeline.split import read_split
-    from pipeline.train import model_examples
-
     rows, _ = read_split(split_dir)
-    example = input_example(model_examples(rows["test"] or rows["train"], params), params.target.name)
+    evaluation, example = describe_model(metrics, rows, tracking.folder_fingerprint(split_dir), params.target)
     with tempfile.TemporaryDirectory(prefix="export-") as staging:
         files = model_files(params, candidate, Path(staging))
         # models/stance changes only once the registry has the new version; export.json follows.

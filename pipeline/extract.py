@@ -24,7 +24,7 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from pipeline import engines
-from pipeline.config import ExtractConfig, load_params, project_root
+from pipeline.config import ExtractConfig, adhoc_extract_config, load_params, project_root
 from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
 from pipeline.extraction import extract_quotes, load_nlp
@@ -121,8 +121,8 @@ def summarise(per_article: Iterable[Sequence[Mapping[str, Any]]], skipped: Seque
     }
 
 
-def run(articles: list[Article], cfg: ExtractConfig) -> tuple[list[Quote], dict]:
-    """All quotes of all articles, and the stage summary."""
+def extract_stage(articles: list[Article], cfg: ExtractConfig) -> tuple[list[Quote], dict]:
+    """All quotes of all articles, and the stage summary (what main gets from the engines over the file)."""
     nlp = load_nlp(cfg.spacy_model)
     per_article = [quotes for _, quotes in extract_articles(articles, nlp, cfg)]
     summary = summarise([quote.model_dump(mode="json") for quote in quotes] for quotes in per_article)
@@ -156,15 +156,6 @@ def write_quotes(outcomes: Iterable[Outcome], target: Path, on_error: str = "fai
     return summarise(per_article, skipped)
 
 
-def adhoc_config() -> ExtractConfig:
-    """The project's extract params when run inside the project, else the defaults."""
-    try:
-        root = project_root()
-    except PipelineError:
-        return ExtractConfig()
-    return load_params().extract if (root / "params.yaml").is_file() else ExtractConfig()
-
-
 def print_quotes(quotes: Iterable[Quote]) -> None:
     for quote in quotes:
         print(json.dumps(quote.model_dump(mode="json"), ensure_ascii=False, sort_keys=True))
@@ -176,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the quotes of this one article file (.txt/.md/.html/.jsonl) as JSON Lines")
     args = parser.parse_args(argv)
     if args.article is not None:
-        from pipeline.ingest import read_article_file
+        from pipeline.ingest import ingest_files
 
-        quotes, _ = run(read_article_file(args.article), adhoc_config())
+        quotes, _ = extract_stage(ingest_files([args.article]).articles, adhoc_extract_config())
         print_quotes(quotes)
         return 0
     params = load_params()

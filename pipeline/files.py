@@ -241,3 +241,19 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield from parse_jsonl_lines(handle, path)
         except UnicodeDecodeError as error:
             raise PipelineError(f"not UTF-8 text ({error.reason} at byte {error.start})", path=path) from None
+
+
+# The article files ingest reads, by suffix: the format each is parsed as.
+ARTICLE_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
+                   ".jsonl": "jsonl"}
+
+
+def find_article_files(folder: Path, formats: list[str]) -> list[Path]:
+    """Paths named like article files under `folder` (not hidden, not folders), sorted so the output
+    order never depends on the file system. FIFOs, devices and broken or looping symlinks with such
+    names are included: ingest_files lists them as skipped rather than leaving them out unsaid."""
+    if not folder.is_dir():
+        raise PipelineError("corpus folder not found", path=folder)
+    return sorted(path for path in folder.rglob("*")
+                  if ARTICLE_FORMATS.get(path.suffix.lower()) in formats and not path.is_dir()
+                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))

@@ -19,11 +19,8 @@ from pathlib import Path
 
 from pipeline.config import DEFAULT_MAX_ARTICLE_CHARS, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import NotARegularFile, read_regular_file, write_json
+from pipeline.files import ARTICLE_FORMATS, NotARegularFile, find_article_files, read_regular_file, write_json
 from pipeline.records import Article, StrippedText, write_records
-
-SUFFIXES = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html",
-            ".jsonl": "jsonl"}
 
 # A caption: a short paragraph ending in a photo credit, e.g. "Anatoly Bibilov (file photo)".
 CAPTION = re.compile(r"(?:\((?:file |archive )?(?:photo|picture|image)[^)]*\)|©\s*\S.{0,40}|\b(?:photo|picture|image)"
@@ -276,7 +273,7 @@ def read_article_file(path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) ->
     """Read one article file (a .jsonl file may hold many articles); longer than `max_chars` is an error,
     and so is a path that is not a regular file (files.NotARegularFile), refused unread."""
     path = Path(path)
-    fmt = SUFFIXES.get(path.suffix.lower())
+    fmt = ARTICLE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise PipelineError(f"unsupported file type {path.suffix!r} (use .txt, .md, .html or .jsonl)", path=path)
     data = read_regular_file(path, None if fmt == "jsonl" else MAX_FILE_BYTES_PER_CHAR * max_chars,
@@ -299,17 +296,6 @@ def read_article_file(path: Path, max_chars: int = DEFAULT_MAX_ARTICLE_CHARS) ->
         return articles
     parse = {"txt": parse_plain_text, "md": parse_markdown, "html": parse_html}[fmt]
     return [to_article(parse(path.stem, text.replace("\r\n", "\n")), path, max_chars)]
-
-
-def find_article_files(folder: Path, formats: list[str]) -> list[Path]:
-    """Paths named like article files under `folder` (not hidden, not folders), sorted so the output
-    order never depends on the file system. FIFOs, devices and broken or looping symlinks with such
-    names are included: ingest_files lists them as skipped rather than leaving them out unsaid."""
-    if not folder.is_dir():
-        raise PipelineError("corpus folder not found", path=folder)
-    return sorted(path for path in folder.rglob("*")
-                  if SUFFIXES.get(path.suffix.lower()) in formats and not path.is_dir()
-                  and not any(part.startswith(".") for part in path.relative_to(folder).parts))
 
 
 @dataclass

@@ -11,39 +11,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 from pipeline.config import CorpusConfig, LabelingConfig, TargetConfig, load_params, project_root
 from pipeline.errors import run_cli
 from pipeline.files import write_json
-from pipeline.labeling.annotations import match_annotations, read_annotations
-from pipeline.labeling.functions import LabelingFunction, build_labeling_functions
-from pipeline.labeling.label_model import combine_votes, function_report, vote_matrix, votes_of
+from pipeline.labeling.annotations import Annotation, match_annotations, read_annotations
+from pipeline.labeling.label_model import function_report, weak_label
 from pipeline.labelled_corpus import labelled_report, load_labelled_corpus
 from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records, write_records
 
 
-def weak_label(quotes: Sequence[Quote], target: TargetConfig, cfg: LabelingConfig
-               ) -> tuple[list[LabelledQuote], np.ndarray, list[LabelingFunction]]:
-    """Label every quote from the labeling functions alone (no gold seen); also returns the
-    vote matrix and the functions, for the report."""
-    functions = build_labeling_functions(target, cfg)
-    matrix = vote_matrix(functions, quotes)
-    weak = combine_votes(matrix, cfg)
-    labelled = [LabelledQuote(**quote.model_dump(), target=target.id, label=label, label_source="weak",
-                              confidence=confidence, votes=votes_of(row, functions))
-                for quote, label, confidence, row in zip(quotes, weak.labels, weak.confidences, matrix)]
-    return labelled, matrix, functions
-
-
-def label_quotes(quotes: Sequence[Quote], gold: Mapping[str, Label], target: TargetConfig,
-                 cfg: LabelingConfig) -> tuple[list[LabelledQuote], dict]:
-    """Weak labels for all quotes, then gold labels override; returns the quotes and the report."""
+def label_stage(quotes: Sequence[Quote], annotations: Sequence[Annotation], target: TargetConfig,
+                cfg: LabelingConfig, source: Path | None = None) -> tuple[list[LabelledQuote], dict]:
+    """Weak labels for all quotes, then the human annotations matched to them override as gold; returns
+    the labelled quotes and the report. `source` names the annotation file in errors."""
+    matched = match_annotations(annotations, quotes, threshold=cfg.annotation_match_threshold, source=source)
     weak, matrix, functions = weak_label(quotes, target, cfg)
-    gold_per_quote = [gold.get(quote.id) for quote in quotes]
+    gold_per_quote = [matched[quote.id].label if quote.id in matched else None for quote in quotes]
     labelled = [quote.model_copy(update={"label": gold_label, "label_source": "gold", "confidence": 1.0})
                 if gold_label else quote for quote, gold_label in zip(weak, gold_per_quote)]
     statistics = function_report(matrix, functions, gold_per_quote)
@@ -76,30 +62,6 @@ def labeling_report(weak: Sequence[LabelledQuote], labelled: Sequence[LabelledQu
     }
 
 
-def load_gold(path: Path, quotes: Sequence[Quote], cfg: LabelingConfig) -> dict[str, Label]:
-    """Quote id -> gold label from the annotation CSV (none if the target has no file yet)."""
-    if not path.is_file():
-        return {}
-    matched = match_annotations(read_annotations(path), quotes, threshold=cfg.annotation_match_threshold,
-                                source=path)
-    return {quote_id: annotation.label for quote_id, annotation in matched.items()}
-
-
-def report_metrics(report: dict) -> dict[str, float]:
-    """The report's numbers as flat MLflow metrics (label_model.gold_accuracy, lf.<name>.coverage, ...);
-    an already-labelled dataset's report has no label model."""
-    metrics = {"quotes": report["quotes"], "gold": report["gold"], "weak": report["weak"]}
-    label_model = report["label_model"] or {}
-    for key in ("no_votes", "gold_accuracy", "mean_confidence"):
-        if label_model.get(key) is not None:
-            metrics[f"label_model.{key}"] = label_model[key]
-    for name, stats in report["functions"].items():
-        for key in ("coverage", "overlaps", "conflicts", "gold_accuracy"):
-            if stats[key] is not None:
-                metrics[f"lf.{name}.{key}"] = stats[key]
-    return {key: float(value) for key, value in metrics.items()}
-
-
 def label_dataset(corpus: CorpusConfig, out: Path, report_path: Path, root: Path) -> int:
     """An already-labelled dataset: its rows, gold from the file, are the labelled quotes. The target
     config, the annotations and the labeling functions are for extracted quotes, so none is read."""
@@ -128,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     quotes_path = root / params.paths.interim / "quotes.jsonl"
     quotes = list(read_records(quotes_path, Quote))
     annotations = root / params.paths.annotations / f"{params.target.id}.csv"
-    gold = load_gold(annotations, quotes, params.labeling)
-    labelled, report = label_quotes(quotes, gold, params.target, params.labeling)
+    gold = read_annotations(annotations) if annotations.is_file() else []  # a target without a file: no gold yet
+    labelled, report = label_stage(quotes, gold, params.target, params.labeling, source=annotations)
     write_records(root / params.paths.processed / "labelled.jsonl", labelled)
     write_json(root / params.paths.reports / "labeling.json", report)
     accuracy = report["label_model"]["gold_accuracy"]

@@ -19,17 +19,18 @@ import glob
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from pipeline.config import TargetConfig, load_params, project_root
+from pipeline.config import TargetConfig, adhoc_extract_config, load_params, project_root
 from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import (
     atomic_open,
+    find_article_files,
     parse_jsonl_lines,
     read_regular_file,
     regular_file_stat,
@@ -106,10 +107,27 @@ def classify(model: Any, rows: list[dict[str, Any]], target_name: str | None) ->
     return out
 
 
+def predict_quotes(quotes: Sequence[Quote], model: Any, target: TargetConfig,
+                   labelled: Mapping[str, LabelledQuote] | None = None) -> tuple[list[dict[str, Any]],
+                                                                            list[dict[str, Any]]]:
+    """The stage over records: every quote classified by the exported `model`, and one stance per speaker.
+    The corpus stage classifies on its engine instead (PredictWorker, the same `classify`), then calls
+    speaker_stances like this."""
+    return speaker_stances(classify(model, quote_rows(quotes), target.name), target, labelled)
+
+
+def speaker_stances(predictions: list[dict[str, Any]], target: TargetConfig,
+                    labelled: Mapping[str, LabelledQuote] | None = None) -> tuple[list[dict[str, Any]],
+                                                                             list[dict[str, Any]]]:
+    """The classified quotes and the speakers' stances from them; with `labelled` (quote id -> its labelled
+    quote: predict.corpus_stance `labels`), a quote's gold or voted weak label answers before the model."""
+    if labelled is not None:
+        predictions = corpus_stances(predictions, labelled)
+    return predictions, speaker_rows(predictions, target)
+
+
 def article_paths(specs: Sequence[str], formats: Sequence[str]) -> list[Path]:
     """Files named by `--article`: files as given, folders searched for article files, globs expanded."""
-    from pipeline.ingest import find_article_files
-
     paths: list[Path] = []
     for spec in specs:
         matches = [Path(spec)] if Path(spec).exists() else [Path(name) for name in sorted(glob.glob(spec,
@@ -130,14 +148,14 @@ def article_paths(specs: Sequence[str], formats: Sequence[str]) -> list[Path]:
 
 def quotes_of_articles(specs: Sequence[str]) -> list[Quote]:
     """Read, ingest and extract every article named, parsing them in one batch (one model load)."""
-    from pipeline.extract import adhoc_config, run
+    from pipeline.extract import extract_stage
     from pipeline.ingest import ingest_files
 
-    cfg = adhoc_config()
+    cfg = adhoc_extract_config()
     ingested = ingest_files(article_paths(specs, ["txt", "md", "html", "jsonl"]))
     for skipped in ingested.skipped:
         print(f"skipped: {skipped['error']}", file=sys.stderr)
-    quotes, _ = run(ingested.articles, cfg.model_copy(update={"progress_min_articles": 2}))
+    quotes, _ = extract_stage(ingested.articles, cfg.model_copy(update={"progress_min_articles": 2}))
     return quotes
 
 
@@ -292,10 +310,10 @@ def predict_corpus(params: Any, root: Path) -> int:
     with contextlib.closing(engines.run(params.predict.engine, source, PredictWorker, worker_args, params.predict.ray,
                                         "predict", worker=local)) as outcomes:
         predictions = list(engines.outputs(outcomes))
-    if params.predict.corpus_stance == "labels":
-        labelled = read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote)
-        predictions = corpus_stances(predictions, {quote.id: quote for quote in labelled})
-    speakers = speaker_rows(predictions, params.target)
+    labelled = ({quote.id: quote for quote in read_records(root / params.paths.processed / "labelled.jsonl",
+                                                           LabelledQuote)}
+                if params.predict.corpus_stance == "labels" else None)
+    predictions, speakers = speaker_stances(predictions, params.target, labelled)
     with staged_outputs(root / params.paths.reports) as staged:
         write_jsonl(staged / "predictions.jsonl", predictions)
         write_csv(staged / "speakers.csv", speakers, SPEAKER_COLUMNS)

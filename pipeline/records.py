@@ -5,17 +5,21 @@ Labels are exactly LABELS, in this order everywhere (label ids, score columns, p
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from pipeline.errors import PipelineError
-from pipeline.files import parse_jsonl_lines, read_jsonl, write_jsonl
+from pipeline.files import atomic_dir, parse_jsonl_lines, read_jsonl, write_jsonl
+
+if TYPE_CHECKING:
+    from pipeline.config import TargetConfig
 
 LABELS: tuple[str, ...] = ("support", "oppose", "neutral")
 Label = Literal["support", "oppose", "neutral"]
@@ -172,3 +176,53 @@ def read_records(path: str | Path, record_type: type[RecordT]) -> Iterator[Recor
 def write_records(path: str | Path, records: Iterable[Record]) -> int:
     """Write records as JSON Lines atomically; returns how many."""
     return write_jsonl(path, (record.model_dump(mode="json") for record in records))
+
+
+# The split stage's output (data/processed/split): the rows every model reads, as a `datasets` DatasetDict
+# with the split summary beside it. Written by split, read by train, evaluate and export.
+SPLIT_DATA, SPLIT_SUMMARY = "data", "split.json"
+
+
+def quote_row(quote: LabelledQuote) -> dict[str, Any]:
+    """A flat row for `datasets` (votes as JSON text: functions differ between targets)."""
+    row = quote.model_dump(mode="json")
+    row["votes"] = json.dumps(row["votes"], sort_keys=True)
+    return row
+
+
+def example_from_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A split row back into what models read (votes as a dict again)."""
+    return {**row, "votes": json.loads(row["votes"]) if isinstance(row.get("votes"), str) else row.get("votes")}
+
+
+def write_split(folder: Path, train: Sequence[LabelledQuote], folds: Sequence[int], test: Sequence[LabelledQuote],
+                summary: dict[str, Any]) -> None:
+    """The split into `folder` atomically: train rows with their CV fold, test rows, and the summary."""
+    from datasets import Dataset, DatasetDict, disable_progress_bars
+
+    disable_progress_bars()
+    train_rows = Dataset.from_list([{**quote_row(q), "fold": fold} for q, fold in zip(train, folds)])
+    test_rows = [quote_row(q) for q in test]
+    # `datasets` cannot read back an empty split it saved, so a split without test rows saves none.
+    splits = DatasetDict({"train": train_rows, **({"test": Dataset.from_list(test_rows)} if test_rows else {})})
+    with atomic_dir(folder) as tmp:
+        splits.save_to_disk(str(tmp / SPLIT_DATA))
+        (tmp / SPLIT_SUMMARY).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+
+
+def read_split(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """The train/test rows (as model examples) and the split summary."""
+    from datasets import load_from_disk
+
+    if not (folder / SPLIT_SUMMARY).is_file():
+        raise PipelineError("split not found (has the split stage run?)", path=folder)
+    data = load_from_disk(str(folder / SPLIT_DATA))
+    rows = {name: [example_from_row(row) for row in data[name]] if name in data else []
+            for name in ("train", "test")}
+    return rows, json.loads((folder / SPLIT_SUMMARY).read_text())
+
+
+def model_examples(rows: list[dict[str, Any]], target: TargetConfig) -> list[dict[str, Any]]:
+    """Rows as model inputs: the target's readable name for target-aware models."""
+    return [{**row, "target": target.name if row.get("target") == target.id else row.get("target")}
+            for row in rows]

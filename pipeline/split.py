@@ -8,19 +8,16 @@ over the gold quotes; every training fold also uses the weak-labelled quotes.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pipeline.config import SplitConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_dir
-from pipeline.records import LabelledQuote, read_records
+from pipeline.records import LabelledQuote, read_records, write_split
 
 WEAK_ONLY_FOLD = -1  # training rows that never appear in an evaluation fold
 
@@ -133,18 +130,6 @@ def plan_split(quotes: list[LabelledQuote], config: SplitConfig, seed: int,
     return split[protocol](quotes, config, seed)
 
 
-def quote_row(quote: LabelledQuote) -> dict[str, Any]:
-    """A flat row for `datasets` (votes as JSON text: functions differ between targets)."""
-    row = quote.model_dump(mode="json")
-    row["votes"] = json.dumps(row["votes"], sort_keys=True)
-    return row
-
-
-def example_from_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A split row back into what models read (votes as a dict again)."""
-    return {**row, "votes": json.loads(row["votes"]) if isinstance(row.get("votes"), str) else row.get("votes")}
-
-
 def summarise(plan: SplitPlan) -> dict[str, Any]:
     def describe(quotes: list[LabelledQuote]) -> dict[str, Any]:
         return {"quotes": len(quotes), "articles": len({q.article_id for q in quotes}),
@@ -155,31 +140,6 @@ def summarise(plan: SplitPlan) -> dict[str, Any]:
             "test": describe(plan.test)}
 
 
-def write_split(plan: SplitPlan, folder: Path) -> None:
-    from datasets import Dataset, DatasetDict, disable_progress_bars
-
-    disable_progress_bars()
-    train = Dataset.from_list([{**quote_row(q), "fold": fold} for q, fold in zip(plan.train, plan.folds)])
-    test_rows = [quote_row(q) for q in plan.test]
-    # `datasets` cannot read back an empty split it saved, so protocol none saves no test split.
-    splits = DatasetDict({"train": train, **({"test": Dataset.from_list(test_rows)} if test_rows else {})})
-    with atomic_dir(folder) as tmp:
-        splits.save_to_disk(str(tmp / "data"))
-        (tmp / "split.json").write_text(json.dumps(summarise(plan), indent=2, sort_keys=True) + "\n")
-
-
-def read_split(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
-    """The train/test rows (as model examples) and the split summary."""
-    from datasets import load_from_disk
-
-    if not (folder / "split.json").is_file():
-        raise PipelineError("split not found (has the split stage run?)", path=folder)
-    data = load_from_disk(str(folder / "data"))
-    rows = {name: [example_from_row(row) for row in data[name]] if name in data else []
-            for name in ("train", "test")}
-    return rows, json.loads((folder / "split.json").read_text())
-
-
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.split", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
@@ -187,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     quotes = list(read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote))
     labelled = params.corpus.labelled
     plan = plan_split(quotes, params.split, params.seed, labelled.train_splits if labelled else ("train",))
-    write_split(plan, root / params.paths.processed / "split")
     summary = summarise(plan)
+    write_split(root / params.paths.processed / "split", plan.train, plan.folds, plan.test, summary)
     evaluated = (f"evaluated on {summary['test']['quotes']} gold quotes" if plan.protocol != "none"
                  else "no gold labels, so nothing is evaluated (python -m pipeline.annotate export)")
     print(f"split: {plan.protocol} ({plan.n_splits} folds); train {summary['train']['quotes']} quotes, {evaluated}",

@@ -243,31 +243,61 @@ def log_split(rows: Mapping[str, list[dict[str, Any]]], source: Path, name: str)
             mlflow.log_input(dataset, context=context)
 
 
+# The evaluate stage's outputs, logged under `evaluation/` in the run.
+EVALUATION_FILES = ("metrics.json", "errors.csv", "plots/confusion.csv", "plots/confusion.png")
+
+
+def evaluation_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The figures worth comparing across runs, flattened for MLflow (none for an unevaluated run)."""
+    if not metrics.get("evaluated", True):
+        return {f"weak_{label}": float(count) for label, count in metrics["weak_labels"]["labels"].items()}
+    official = metrics.get("metric", "macro_f1")
+    flat = {key: float(metrics[key]) for key in ("accuracy", *(f"{name}{suffix}" for name in
+                                                               dict.fromkeys(["macro_f1", official])
+                                                               for suffix in ("", "_ci95_low", "_ci95_high")))}
+    for label, per_class in metrics["per_class"].items():
+        flat.update({f"{label}_{name}": float(value) for name, value in per_class.items() if name != "support"})
+    flat.update({f"baseline_{name}_{key}": value for name, row in metrics["baselines"].items()
+                 for key, value in row.items()})
+    return flat
+
+
 def log_evaluation(reports: Path, candidate: str) -> None:
     """The evaluation of this very candidate, when reports/metrics.json holds it: DVC skips evaluate
     when its inputs are unchanged (a fresh clone retrains the same model, its metrics committed), and
     the new run must still show what the model scores."""
     import mlflow
 
-    from pipeline.evaluate import EVALUATION_FILES, numeric_metrics
-
     path = reports / "metrics.json"
     metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     if metrics.get("candidate") != candidate:
         return
-    mlflow.log_metrics(numeric_metrics(metrics))
+    mlflow.log_metrics(evaluation_metrics(metrics))
     for name in EVALUATION_FILES:
         if (reports / name).is_file():
             mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
+
+
+def labeling_metrics(report: dict) -> dict[str, float]:
+    """The report's numbers as flat MLflow metrics (label_model.gold_accuracy, lf.<name>.coverage, ...);
+    an already-labelled dataset's report has no label model."""
+    metrics = {"quotes": report["quotes"], "gold": report["gold"], "weak": report["weak"]}
+    label_model = report["label_model"] or {}
+    for key in ("no_votes", "gold_accuracy", "mean_confidence"):
+        if label_model.get(key) is not None:
+            metrics[f"label_model.{key}"] = label_model[key]
+    for name, stats in report["functions"].items():
+        for key in ("coverage", "overlaps", "conflicts", "gold_accuracy"):
+            if stats[key] is not None:
+                metrics[f"lf.{name}.{key}"] = stats[key]
+    return {key: float(value) for key, value in metrics.items()}
 
 
 def log_labeling_report(report_path: Path) -> None:
     """The label stage's report (coverage, conflicts, label-model accuracy) as metrics and a file."""
     import mlflow
 
-    from pipeline.label import report_metrics
-
     if report_path.is_file():
         report = json.loads(report_path.read_text(encoding="utf-8"))
-        mlflow.log_metrics({f"labeling.{key}": value for key, value in report_metrics(report).items()})
+        mlflow.log_metrics({f"labeling.{key}": value for key, value in labeling_metrics(report).items()})
         mlflow.log_artifact(str(report_path), artifact_path="labeling")

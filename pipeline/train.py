@@ -15,15 +15,8 @@ from pipeline import tracking
 from pipeline.config import Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir
-from pipeline.models import build_model
-from pipeline.split import read_split
-
-
-def model_examples(rows: list[dict[str, Any]], params: Params) -> list[dict[str, Any]]:
-    """Rows as model inputs: the target's readable name for target-aware models."""
-    name = params.target.name
-    return [{**row, "target": name if row.get("target") == params.target.id else row.get("target")}
-            for row in rows]
+from pipeline.models import StanceModel, build_model
+from pipeline.records import model_examples, read_split
 
 
 def check_votes(params: Params, rows: list[dict[str, Any]]) -> None:
@@ -35,6 +28,15 @@ def check_votes(params: Params, rows: list[dict[str, Any]]) -> None:
                             field="model.inputs")
 
 
+def fit_candidate(rows: list[dict[str, Any]], params: Params) -> StanceModel:
+    """The configured model fitted on the training split's rows, each weighted by its label's confidence."""
+    train = model_examples(rows, params.target)
+    check_votes(params, train)
+    labelled = params.corpus.labelled
+    model = build_model(params.model, params.seed, per_target=labelled is not None and labelled.per_target)
+    return model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
+
+
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.train", description=__doc__.splitlines()[0]).parse_args(argv)
     import mlflow
@@ -43,21 +45,17 @@ def main(argv: list[str] | None = None) -> int:
     root = project_root()
     split_folder = root / params.paths.processed / "split"
     rows, summary = read_split(split_folder)
-    train = model_examples(rows["train"], params)
-    check_votes(params, train)
-    labelled = params.corpus.labelled
-    model = build_model(params.model, params.seed, per_target=labelled is not None and labelled.per_target)
     started = time.perf_counter()
-    model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
+    model = fit_candidate(rows["train"], params)
     seconds = time.perf_counter() - started
     candidate = root / params.paths.models / "candidate"
     with atomic_dir(candidate) as folder:
         model.save(folder)
     with tracking.pipeline_run(params, root, candidate) as run:
-        mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train))})
+        mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(rows["train"]))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
         tracking.log_split(rows, split_folder.relative_to(root), name=params.subject)
-    print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
+    print(f"train: {params.model.name} on {len(rows['train'])} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0
 

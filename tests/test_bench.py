@@ -246,7 +246,8 @@ def test_semeval_config_gives_the_official_task_a_split(shared):
 
 
 def test_scale_writes_distinct_copies_that_ingest_keeps(tmp_path):
-    from pipeline.ingest import find_article_files, ingest_files
+    from pipeline.files import find_article_files
+    from pipeline.ingest import ingest_files
 
     scale = bench_module("scale")
     scale.write_articles(tmp_path / "corpus", [("a", "Headline\n\nBody one."), ("b", "Other\n\nBody two.")], 5)

@@ -159,6 +159,24 @@ def test_predict_text_and_jsonl(exported, tmp_path, capsys, monkeypatch):
     assert corpus["Anatoly Bibilov"]["stance"] == "support" and corpus["Anatoly Bibilov"]["quotes"] == 2
 
 
+def test_predict_quotes_classifies_every_quote_and_a_gold_label_answers_for_its_quote(exported, make_quote):
+    from pipeline.predict import load_stance_model, predict_quotes
+    from pipeline.records import LabelledQuote
+
+    folder, params, _, _ = exported
+    quotes = [make_quote(example["text"], speaker=example["speaker"], start=100 * index)
+              for index, (example, _) in enumerate(EXAMPLES)]
+    model = load_stance_model(str(folder / "stance"))
+    predictions, speakers = predict_quotes(quotes, model, params.target)
+    assert [row["label"] for row in predictions] == [label for _, label in EXAMPLES]
+    corpus = {row["speaker"]: row for row in speakers if row["scope"] == "corpus"}
+    assert corpus["Anatoly Bibilov"]["stance"] == "support" and corpus["Anatoly Bibilov"]["quotes"] == 2
+    gold = LabelledQuote(**quotes[0].model_dump(), target=params.target.id, label="neutral", label_source="gold",
+                         confidence=1.0)
+    predictions, _ = predict_quotes(quotes, model, params.target, labelled={gold.id: gold})
+    assert (predictions[0]["stance"], predictions[0]["stance_source"]) == ("neutral", "gold")
+
+
 @pytest.mark.parametrize("content, message", [
     ('{"text": "fine"}\n{"text": \n', r"quotes.jsonl:2: malformed JSON"),
     ('{"speaker": "x"}\n', r"quotes.jsonl:1 \[text\]: missing or empty text"),

@@ -11,8 +11,8 @@ import pytest
 
 from helpers import SHARED
 from pipeline.config import ExtractConfig
-from pipeline.extract import run
-from pipeline.ingest import read_article_file
+from pipeline.extract import extract_stage
+from pipeline.ingest import ingest_files
 
 CORPUS = SHARED / "corpus"
 ROW = re.compile(r"^\|\s*\d+\s*\|\s*`(?P<file>[^`]+)`\s*\|(?P<rest>.*)$")
@@ -46,8 +46,8 @@ def speakers_by_file() -> dict[str, set[str]]:
     if not SPEAKERS:
         pytest.skip("../shared/corpus/INDEX.md is not present")
     files = sorted({file for file, _ in SPEAKERS})
-    articles = [article for file in files for article in read_article_file(CORPUS / file)]
-    quotes, _ = run(articles, ExtractConfig())
+    articles = ingest_files([CORPUS / file for file in files]).articles
+    quotes, _ = extract_stage(articles, ExtractConfig())
     found: dict[str, set[str]] = {file: set() for file in files}
     for article, file in zip(articles, files):
         found[file] = {normalise_name(quote.speaker) for quote in quotes

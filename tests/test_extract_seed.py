@@ -12,8 +12,8 @@ import pytest
 
 from helpers import SEED_ARTICLE
 from pipeline.config import ExtractConfig
-from pipeline.extract import run
-from pipeline.ingest import read_article_file
+from pipeline.extract import extract_stage
+from pipeline.ingest import ingest_files
 
 GOLD = json.loads((Path(__file__).parent / "fixtures" / "seed_gold_quotes.json").read_text(encoding="utf-8"))
 MIN_OVERLAP = 0.3  # GenderGapTracker's rule: a prediction covering > 30% of the gold characters
@@ -21,8 +21,8 @@ MIN_OVERLAP = 0.3  # GenderGapTracker's rule: a prediction covering > 30% of the
 
 @pytest.fixture(scope="module")
 def seed_quotes():
-    [article] = read_article_file(SEED_ARTICLE)
-    quotes, summary = run([article], ExtractConfig())
+    [article] = ingest_files([SEED_ARTICLE]).articles
+    quotes, summary = extract_stage([article], ExtractConfig())
     return article, quotes, summary
 
 

@@ -11,8 +11,8 @@ import yaml
 
 from helpers import REPO_ROOT, SEED_ARTICLE
 from pipeline.config import ExtractConfig
-from pipeline.extract import main, run
-from pipeline.ingest import read_article_file
+from pipeline.extract import extract_stage, main
+from pipeline.ingest import ingest_files
 from pipeline.records import Article, Quote, read_records, write_records
 
 
@@ -21,7 +21,7 @@ def article(body: str, article_id: str = "a") -> Article:
 
 
 def quotes_of(body: str) -> list[Quote]:
-    quotes, _ = run([article(body)], ExtractConfig())
+    quotes, _ = extract_stage([article(body)], ExtractConfig())
     for quote in quotes:
         assert body[quote.start:quote.end] == quote.text
     return quotes
@@ -34,7 +34,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     (tmp_path / "dvc.yaml").write_text("stages: {}\n")
     write_records(tmp_path / "data/interim/articles.jsonl",
-                  [*read_article_file(SEED_ARTICLE), article("Headline only", "headline")])
+                  [*ingest_files([SEED_ARTICLE]).articles, article("Headline only", "headline")])
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -67,7 +67,7 @@ def test_article_cli_prints_json_lines(tmp_path):
 
 
 def test_unresolved_speaker_stays_and_is_counted():
-    quotes, summary = run([article("Title\n\nHe said the plan would fail.")], ExtractConfig())
+    quotes, summary = extract_stage([article("Title\n\nHe said the plan would fail.")], ExtractConfig())
     assert [(q.text, q.speaker, q.speaker_mention) for q in quotes] == [("the plan would fail", None, "He")]
     assert summary["unresolved_speakers"] == 1
 
@@ -93,7 +93,7 @@ def test_unbalanced_quote_runs_to_paragraph_end():
 
 
 def test_two_processes_give_the_same_quotes():
-    articles = [*read_article_file(SEED_ARTICLE), article('Title\n\n"We agree," Ana Pires said.', "b")]
-    one, _ = run(articles, ExtractConfig())
-    two, _ = run(articles, ExtractConfig(n_process=2, batch_size=1))
+    articles = [*ingest_files([SEED_ARTICLE]).articles, article('Title\n\n"We agree," Ana Pires said.', "b")]
+    one, _ = extract_stage(articles, ExtractConfig())
+    two, _ = extract_stage(articles, ExtractConfig(n_process=2, batch_size=1))
     assert one == two and len(one) == 18

@@ -13,7 +13,8 @@ import yaml
 
 from helpers import REPO_ROOT, SEED_ARTICLE, special_files
 from pipeline.errors import PipelineError
-from pipeline.ingest import find_article_files, ingest_files, read_article_file
+from pipeline.files import find_article_files
+from pipeline.ingest import ingest_files, read_article_file
 from pipeline.records import Article, read_records
 
 SEED_TITLE = "South Ossetian Leader Says Breakaway Georgian Region Seeks Vote To Join Russia"

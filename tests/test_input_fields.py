@@ -56,7 +56,7 @@ def test_predict_rows_and_the_exported_example_carry_every_request_field():
     assert request_of(from_jsonl, None) == {**request, "target": "T"}
     [example] = input_example([{**a_quote().model_dump(), "target": None}], "The question")
     assert example == request
-    # a labelled dataset's row carries its own target (train.model_examples has mapped a target id to its name)
+    # a labelled dataset's row carries its own target (records.model_examples has mapped a target id to its name)
     [own] = input_example([{**a_quote().model_dump(), "target": "Another question"}], "The question")
     assert own == {**request, "target": "Another question"}
 

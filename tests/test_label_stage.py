@@ -10,11 +10,12 @@ import pytest
 
 from helpers import REPO_ROOT, SEED_ARTICLE
 from pipeline.config import load_params
-from pipeline.label import label_quotes, load_gold, main, report_metrics
-from pipeline.labeling.annotations import annotation_for, write_annotations
+from pipeline.label import label_stage, main
+from pipeline.labeling.annotations import annotation_for, read_annotations, write_annotations
 from pipeline.labeling.functions import per_quote
 from pipeline.labeling.label_model import ABSTAIN, combine_votes, function_report, vote_matrix
 from pipeline.records import LabelledQuote, read_records, write_records
+from pipeline.tracking import labeling_metrics
 
 SEED_GOLD = REPO_ROOT / "data" / "annotations" / "south_ossetia_referendum.csv"
 
@@ -27,10 +28,10 @@ def params():
 @pytest.fixture(scope="module")
 def seed_quotes(params):
     """What the extractor makes of the seed article, exactly as the pipeline would see it."""
-    from pipeline.extract import run
-    from pipeline.ingest import read_article_file
+    from pipeline.extract import extract_stage
+    from pipeline.ingest import ingest_files
 
-    quotes, _ = run(read_article_file(SEED_ARTICLE), params.extract)
+    quotes, _ = extract_stage(ingest_files([SEED_ARTICLE]).articles, params.extract)
     return quotes
 
 
@@ -74,7 +75,7 @@ def test_function_report_counts_coverage_conflicts_and_gold_accuracy(make_quote)
 def test_gold_overrides_weak_labels_and_votes_are_kept(make_quote, params):
     quotes = [make_quote("The referendum is illegal and we will never recognise it", speaker="Ned Price"),
               make_quote("The referendum is illegal", speaker="Somebody", start=80)]
-    labelled, report = label_quotes(quotes, {quotes[1].id: "neutral"}, params.target, params.labeling)
+    labelled, report = label_stage(quotes, [annotation_for(quotes[1], "neutral")], params.target, params.labeling)
     assert [(q.label, q.label_source) for q in labelled] == [("oppose", "weak"), ("neutral", "gold")]
     assert labelled[1].confidence == 1.0 and labelled[1].votes["cue_oppose"] == "oppose"
     assert set(labelled[0].votes) == set(params.labeling.functions)
@@ -85,9 +86,9 @@ def test_gold_overrides_weak_labels_and_votes_are_kept(make_quote, params):
 
 @pytest.mark.slow
 def test_seed_label_model_accuracy_with_gold_withheld(seed_quotes, params):
-    gold = load_gold(SEED_GOLD, seed_quotes, params.labeling)
-    assert len(gold) == len(seed_quotes)          # every seed quote is annotated
-    labelled, report = label_quotes(seed_quotes, gold, params.target, params.labeling)
+    labelled, report = label_stage(seed_quotes, read_annotations(SEED_GOLD), params.target, params.labeling,
+                                   source=SEED_GOLD)
+    assert report["gold"] == len(seed_quotes)     # every seed quote is annotated
     assert report["label_model"]["gold_judged"] == len(seed_quotes)
     assert report["label_model"]["gold_accuracy"] >= 0.9
     assert all(quote.label_source == "gold" for quote in labelled)
@@ -119,10 +120,10 @@ def test_main_writes_labelled_quotes_and_report(project):
     assert not (project / "mlflow.db").exists(), "the report goes into the pipeline's run, opened by train"
 
 
-def test_report_metrics_are_flat_numbers():
+def test_labeling_metrics_are_flat_numbers():
     report = {"quotes": 3, "gold": 1, "weak": 2,
               "label_model": {"no_votes": 0, "gold_accuracy": None, "mean_confidence": 0.8},
               "functions": {"cue_oppose": {"coverage": 0.5, "overlaps": 0.5, "conflicts": 0.0, "gold_accuracy": None}}}
-    assert report_metrics(report) == {"quotes": 3.0, "gold": 1.0, "weak": 2.0, "label_model.no_votes": 0.0,
+    assert labeling_metrics(report) == {"quotes": 3.0, "gold": 1.0, "weak": 2.0, "label_model.no_votes": 0.0,
                                       "label_model.mean_confidence": 0.8, "lf.cue_oppose.coverage": 0.5,
                                       "lf.cue_oppose.overlaps": 0.5, "lf.cue_oppose.conflicts": 0.0}

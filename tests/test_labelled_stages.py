@@ -11,9 +11,10 @@ import yaml
 from helpers import REPO_ROOT, project_copy, run
 from pipeline.config import ModelConfig, Params, SplitConfig, compose, dump_params, validate_params
 from pipeline.errors import PipelineError
-from pipeline.evaluate import cannot_run, evaluate, f_avg, macro_f1, numeric_metrics, summary_line
+from pipeline.evaluate import cannot_run, evaluate_rows, f_avg, macro_f1, summary_line
 from pipeline.models import build_model, fits_per_target, load_model
-from pipeline.records import LabelledQuote, read_records
+from pipeline.records import LabelledQuote, read_records, read_split
+from pipeline.tracking import evaluation_metrics, labeling_metrics
 
 # Two targets, SemEval's file layout: training, trial (our `validation`) and test, FAVOR / AGAINST / NONE.
 WORDS = {"FAVOR": "great wonderful support love", "AGAINST": "awful terrible reject hate",
@@ -79,7 +80,7 @@ def test_label_takes_the_gold_labels_of_the_corpus_rows(project):
     assert (report["quotes"], report["gold"], report["weak"], report["label_model"]) == (54, 54, 0, None)
     assert report["splits"]["validation"] == {"support": 2, "oppose": 2, "neutral": 2}
     assert report["targets"] == {"Dams": 27, "Ferries": 27}
-    assert label.report_metrics(report) == {"quotes": 54.0, "gold": 54.0, "weak": 0.0}
+    assert labeling_metrics(report) == {"quotes": 54.0, "gold": 54.0, "weak": 0.0}
 
 
 def gold_quote(split: str, number: int) -> LabelledQuote:
@@ -153,11 +154,11 @@ def test_evaluate_reports_f_avg_per_target_and_names_the_skipped_baseline(projec
     label.main([])
     split.main([])
     params = params_of(project)
-    rows, summary = split.read_split(project / "data/processed/split")
+    rows, summary = read_split(project / "data/processed/split")
     assert summary["train"]["quotes"] == 42 and summary["test"]["quotes"] == 12  # train + trial, test
     model = build_model(params.model, params.seed, per_target=True)
     model.fit(rows["train"], [row["label"] for row in rows["train"]]).save(project / "models/candidate")
-    metrics, evaluated, _ = evaluate(params, project)
+    metrics, evaluated, _ = evaluate_rows(rows, summary, params, load_model(project / "models/candidate"))
     assert (metrics["protocol"], metrics["metric"], metrics["models"], metrics["n"]) == (
         "given", "f_avg", "one per target", 12)
     gold = [row["label"] for row in evaluated]
@@ -168,7 +169,7 @@ def test_evaluate_reports_f_avg_per_target_and_names_the_skipped_baseline(projec
     assert {row["n"] for row in metrics["per_target"].values()} == {6}
     assert set(metrics["baselines"]) == {"majority"} and set(metrics["baselines"]["majority"]) == {"macro_f1", "f_avg"}
     assert "votes" in metrics["skipped_baselines"]["weak_only"]
-    flat = numeric_metrics(metrics)
+    flat = evaluation_metrics(metrics)
     assert {"macro_f1", "f_avg", "f_avg_ci95_low", "baseline_majority_f_avg"} <= set(flat)
     assert not any("weak_only" in key for key in flat)
     assert "weak_only skipped" in summary_line(metrics)

@@ -14,8 +14,8 @@ import yaml
 from helpers import REPO_ROOT
 from pipeline.config import SplitConfig, compose, validate_params
 from pipeline.evaluate import bootstrap_macro_f1, classification_metrics, error_table, out_of_fold_proba
-from pipeline.records import LabelledQuote, write_records
-from pipeline.split import WEAK_ONLY_FOLD, example_from_row, plan_split, quote_row
+from pipeline.records import LabelledQuote, example_from_row, quote_row, write_records
+from pipeline.split import WEAK_ONLY_FOLD, plan_split
 
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "stance_tiny.jsonl"
 
@@ -159,12 +159,13 @@ def test_cross_validated_metrics_are_identical_on_rerun(tmp_path):
 
 def test_without_gold_everything_trains_on_weak_labels_and_nothing_is_evaluated(tmp_path):
     from pipeline.evaluate import NOT_EVALUATED, unevaluated_metrics
-    from pipeline.split import read_split, summarise, write_split
+    from pipeline.records import read_split, write_split
+    from pipeline.split import summarise
 
     weak = [quote.model_copy(update={"label_source": "weak", "confidence": 0.6}) for quote in labelled_quotes()]
     plan = plan_split(weak, SplitConfig(), seed=0)
     assert (plan.protocol, len(plan.train), plan.test) == ("none", len(weak), [])
-    write_split(plan, tmp_path / "split")
+    write_split(tmp_path / "split", plan.train, plan.folds, plan.test, summarise(plan))
     rows, summary = read_split(tmp_path / "split")
     assert len(rows["train"]) == len(weak) and rows["test"] == []
     labeling = {"label_model": {"no_votes": 3, "mean_confidence": 0.6},

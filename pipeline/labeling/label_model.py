@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.config import LabelingConfig
-from pipeline.labeling.functions import LabelingFunction, Vote
-from pipeline.records import LABEL2ID, LABELS, Label, Quote
+from pipeline.config import LabelingConfig, TargetConfig
+from pipeline.labeling.functions import LabelingFunction, Vote, build_labeling_functions
+from pipeline.records import LABEL2ID, LABELS, Label, LabelledQuote, Quote
 
 ABSTAIN = -1
 TIE = 1e-3  # label-model probabilities closer than this cannot tell two labels apart
@@ -188,3 +188,16 @@ def function_report(matrix: np.ndarray, functions: Sequence[LabelingFunction],
                               if judged.any() else None),
         }
     return report
+
+
+def weak_label(quotes: Sequence[Quote], target: TargetConfig, cfg: LabelingConfig
+               ) -> tuple[list[LabelledQuote], np.ndarray, list[LabelingFunction]]:
+    """Label every quote from the labeling functions alone (no gold seen); also returns the
+    vote matrix and the functions, for the report."""
+    functions = build_labeling_functions(target, cfg)
+    matrix = vote_matrix(functions, quotes)
+    weak = combine_votes(matrix, cfg)
+    labelled = [LabelledQuote(**quote.model_dump(), target=target.id, label=label, label_source="weak",
+                              confidence=confidence, votes=votes_of(row, functions))
+                for quote, label, confidence, row in zip(quotes, weak.labels, weak.confidences, matrix)]
+    return labelled, matrix, functions
