@@ -50,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -408,6 +409,7 @@ class EngineRow:
     outputs: int
     seconds: float
     same_as_local: bool
+    cpu: dict[str, float]  # CPU seconds by role (CpuMeter)
 
     @property
     def rate(self) -> float:
@@ -415,12 +417,76 @@ class EngineRow:
 
 
 @contextlib.contextmanager
-def two_node_cluster() -> Iterator[str]:
-    """Two Ray nodes of one CPU each on this machine; yields the address a stage joins through RAY_ADDRESS."""
+def two_node_cluster() -> Iterator[tuple[str, str]]:
+    """Two Ray nodes of one CPU each on this machine; yields the address a stage joins through RAY_ADDRESS and the
+    cluster's temp dir (which its processes name)."""
     from pipeline.ray_engine import local_cluster
 
-    with local_cluster(nodes=2, cpus_per_node=1) as (address, _):
-        yield address
+    with local_cluster(nodes=2, cpus_per_node=1) as cluster:
+        yield cluster
+
+
+class CpuMeter:
+    """CPU seconds spent during a block, by who spent them: the stage's own process (with the spaCy processes
+    it starts and reaps: for Ray, the driver, which also runs Ray Data's streaming executor), Ray's workers (the
+    actors and the read task) and Ray's own processes (GCS, raylets, agents). Load-independent, unlike wall time:
+    on this 2-core machine, wall time is at least the total divided by 2, whatever the engine.
+
+    Ray's processes are those naming the cluster's temp dir and their children (the workers, whose title
+    `ray::...` replaces their command line); they are sampled every SAMPLE_S, since an actor exits with its job."""
+
+    SAMPLE_S = 0.2
+
+    def __init__(self, temp_dir: str | None):
+        import psutil
+
+        self.psutil, self.temp_dir = psutil, temp_dir
+        self.before = {key: seconds for key, (seconds, _) in self.sample().items()}
+        self.last: dict[tuple[int, float], tuple[float, str]] = {}
+        self.stage_before = self.stage_seconds()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+        self.thread.start()
+
+    def stage_seconds(self) -> float:
+        times = self.psutil.Process().cpu_times()
+        return times.user + times.system + times.children_user + times.children_system
+
+    def ray_processes(self) -> list:
+        if not self.temp_dir:
+            return []
+        found = {}
+        for process in self.psutil.process_iter(["cmdline"]):
+            if any(self.temp_dir in part for part in process.info["cmdline"] or []):
+                found[process.pid] = process
+                with contextlib.suppress(self.psutil.Error):
+                    found.update((child.pid, child) for child in process.children(recursive=True))
+        found.pop(os.getpid(), None)
+        return list(found.values())
+
+    def sample(self) -> dict[tuple[int, float], tuple[float, str]]:
+        """(pid, start time) -> (CPU seconds so far, role) of each of Ray's processes alive now."""
+        seen = {}
+        for process in self.ray_processes():
+            with contextlib.suppress(self.psutil.Error):
+                times, title = process.cpu_times(), " ".join(process.cmdline())
+                role = "ray workers" if title.startswith("ray::") else "ray daemons"
+                seen[(process.pid, process.create_time())] = (times.user + times.system, role)
+        return seen
+
+    def watch(self) -> None:
+        while not self.stop.wait(self.SAMPLE_S):
+            self.last.update(self.sample())
+
+    def seconds(self) -> dict[str, float]:
+        """Stop watching; CPU seconds by role since the meter started."""
+        self.stop.set()
+        self.thread.join()
+        self.last.update(self.sample())
+        spent = {"stage process": self.stage_seconds() - self.stage_before, "ray workers": 0.0, "ray daemons": 0.0}
+        for key, (seconds, role) in self.last.items():
+            spent[role] += seconds - self.before.get(key, 0.0)
+        return spent
 
 
 @contextlib.contextmanager
@@ -459,7 +525,7 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
     target_name = model_target(load_stance_model(str(model))).name if model else None
     rows: list[EngineRow] = []
     facts: dict = {}
-    with tempfile.TemporaryDirectory(prefix="bench-engines-") as scratch, two_node_cluster() as address:
+    with tempfile.TemporaryDirectory(prefix="bench-engines-") as scratch, two_node_cluster() as (address, ray_temp_dir):
         warm = Path(scratch) / "warm-up"  # Ray's first job on a cluster also ships the code and starts its worker pool
         write_articles(warm / "files", base, 2)
         write_records(warm / "articles.jsonl", ingest_files(find_article_files(warm / "files", ["txt"])).articles)
@@ -479,13 +545,13 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
                                     ray=RayConfig(workers=workers, batch_size=batch_size))
                 load_nlp.cache_clear()  # each setup loads spaCy, as a stage does
                 with ray_address(address if engine == "ray" else None):
-                    started = time.perf_counter()
+                    meter, started = CpuMeter(ray_temp_dir), time.perf_counter()
                     summary = extract_corpus(folder / "articles.jsonl", folder / "quotes.jsonl", cfg)
-                    seconds = time.perf_counter() - started
+                    seconds, cpu = time.perf_counter() - started, meter.seconds()
                 digest = file_digest(folder / "quotes.jsonl")
                 reference = reference or digest
                 rows.append(EngineRow("extract", fraction, setup, len(articles), summary["quotes"], seconds,
-                                      digest == reference))
+                                      digest == reference, cpu))
                 print(f"  extract n={len(articles):,} {setup}: {seconds:.1f} s", file=sys.stderr, flush=True)
             facts.update(articles=len(articles), quotes=summary["quotes"],
                          quote_bytes=(folder / "quotes.jsonl").stat().st_size,
@@ -497,16 +563,16 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
             for setup, engine, _, workers in PREDICT_SETUPS:
                 args = {"model_uri": str(model), "target_name": target_name, "source": str(folder / "quotes.jsonl")}
                 with ray_address(address if engine == "ray" else None):
-                    started = time.perf_counter()
+                    meter, started = CpuMeter(ray_temp_dir), time.perf_counter()
                     with contextlib.closing(engines.run(engine, folder / "quotes.jsonl", PredictWorker, args,
                                                         RayConfig(workers=workers, batch_size=predict_batch_size),
                                                         "predict")) as outcomes:
                         predictions = list(engines.outputs(outcomes))
-                    seconds = time.perf_counter() - started
+                    seconds, cpu = time.perf_counter() - started, meter.seconds()
                 digest = hashlib.sha256(json.dumps(predictions, sort_keys=True).encode()).hexdigest()
                 reference = reference or digest
                 rows.append(EngineRow("predict", fraction, setup, summary["quotes"], len(predictions), seconds,
-                                      digest == reference))
+                                      digest == reference, cpu))
                 print(f"  predict n={len(predictions):,} {setup}: {seconds:.1f} s", file=sys.stderr, flush=True)
             facts["prediction_bytes"] = len(json.dumps(predictions)) / max(1, len(predictions))
             shutil.rmtree(folder)
@@ -547,6 +613,7 @@ def print_engine_tables(rows: list[EngineRow], facts: dict, batch_size: int, pre
             print(f"| {row.fraction:.3g} | {row.setup} | {row.records:,} | {row.outputs:,} | {row.seconds:.1f} | "
                   f"{row.rate:.2f} | {row.rate / local.rate:.2f} | {'yes' if row.same_as_local else 'NO'} |")
         print()
+        print_cpu_table(mine)
     print(f"Wall time from the stage's start to its last record: the model load, and for Ray the connection to the "
           f"cluster and each actor's start (spaCy or the exported model loaded once per actor), are included; Ray "
           f"batches of {batch_size} articles or {predict_batch_size} quotes. The cluster is two Ray nodes of one CPU "
@@ -554,6 +621,21 @@ def print_engine_tables(rows: list[EngineRow], facts: dict, batch_size: int, pre
           f"collects and writes the records) beside them, and the machine shared with other work (load average "
           f"above). `x local` is the ratio of rates against the local engine with one process in the same run.\n")
     projection(rows, facts)
+
+
+def print_cpu_table(rows: list[EngineRow]) -> None:
+    """Where each setup's CPU went (CpuMeter), and the ratio to the local engine that 2 cores allow at best: the
+    local engine's CPU seconds over half the setup's (its wall time can be no shorter than half its CPU seconds,
+    and the local engine keeps one core busy)."""
+    print("| x train | setup | CPU s: stage process | Ray workers | Ray's own processes | total | x local's CPU | "
+          "best x local on 2 cores |\n|---:|---|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        local = next(other for other in rows if other.fraction == row.fraction and other.setup == "local")
+        total, local_total = sum(row.cpu.values()), sum(local.cpu.values())
+        print(f"| {row.fraction:.3g} | {row.setup} | {row.cpu['stage process']:.1f} | {row.cpu['ray workers']:.1f} | "
+              f"{row.cpu['ray daemons']:.1f} | {total:.1f} | {total / local_total:.2f} | "
+              f"{min(2.0, 2 * local_total / total):.2f} |")
+    print()
 
 
 def steady(rows: list[EngineRow], stage: str, setup: str) -> tuple[float, float] | None:

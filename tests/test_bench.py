@@ -402,3 +402,12 @@ def test_scale_plot_draws_only_the_parts_that_ran(tmp_path):
     scale.plot([], [("tfidf_svm", 500, 1.0, 0.1), ("tfidf_svm", 1000, 2.0, 0.1)], tmp_path / "train.png")
     scale.plot([scale.ExtractRow(0.01, 1, 8, 0.1, 2.0, 100)], [], tmp_path / "extract.png")
     assert (tmp_path / "train.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "extract.png").stat().st_size > 0
+
+
+def test_cpu_meter_counts_the_stage_process_and_its_reaped_children_and_no_ray_without_a_cluster():
+    scale = bench_module("scale")
+    meter = scale.CpuMeter(None)
+    sum(i * i for i in range(2_000_000))  # this process
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(2_000_000))"], check=True)  # a reaped child
+    spent = meter.seconds()
+    assert spent["stage process"] > 0.1 and spent["ray workers"] == spent["ray daemons"] == 0.0
