@@ -132,8 +132,6 @@ PARTS: tuple[Part, ...] = (
                                         "hedges and conditions (pipeline/labeling/grammar.py)", ("stance_grammar",)),
     Part("lexicon", "+ plain-stance lexicon", "general cues of plain stance language ('in favour of', 'vote against', "
                                               "'goes too far') and of polling and procedure"),
-    Part("pretrained", "+ target-aware stance model", "the labeling function of the stance model pretrained on "
-                                                     "public stance sets (issue 24 part 1)", ("pretrained_stance",)),
     Part("pooled", "+ pooled across articles", "each speaker's stance from their quotes in every article (the "
                                                "corpus rows of speakers.csv)"),
 )
