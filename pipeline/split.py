@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.catalog import LABELLED, SPLIT, Catalog
 from pipeline.config import SplitConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir
-from pipeline.records import LabelledQuote, read_records
+from pipeline.records import LabelledQuote
 
 WEAK_ONLY_FOLD = -1  # training rows that never appear in an evaluation fold
 
@@ -183,11 +184,11 @@ def read_split(folder: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str,
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.split", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
-    root = project_root()
-    quotes = list(read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote))
+    catalog = Catalog(params.paths, project_root())
+    quotes = list(catalog.read(LABELLED))
     labelled = params.corpus.labelled
     plan = plan_split(quotes, params.split, params.seed, labelled.train_splits if labelled else ("train",))
-    write_split(plan, root / params.paths.processed / "split")
+    write_split(plan, catalog.path(SPLIT))
     summary = summarise(plan)
     evaluated = (f"evaluated on {summary['test']['quotes']} gold quotes" if plan.protocol != "none"
                  else "no gold labels, so nothing is evaluated (python -m pipeline.annotate export)")

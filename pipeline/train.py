@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from pipeline import tracking
+from pipeline.catalog import CANDIDATE_MODEL, SPLIT, Catalog
 from pipeline.config import Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir
@@ -41,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     params = load_params()
     root = project_root()
-    split_folder = root / params.paths.processed / "split"
+    catalog = Catalog(params.paths, root)
+    split_folder = catalog.path(SPLIT)
     rows, summary = read_split(split_folder)
     train = model_examples(rows["train"], params)
     check_votes(params, train)
@@ -50,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     model.fit(train, [row["label"] for row in train], [row["confidence"] for row in train])
     seconds = time.perf_counter() - started
-    candidate = root / params.paths.models / "candidate"
+    candidate = catalog.path(CANDIDATE_MODEL)
     with atomic_dir(candidate) as folder:
         model.save(folder)
     with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(train))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
-        tracking.log_split(rows, split_folder.relative_to(root), name=params.subject)
+        tracking.log_split(rows, catalog.relative(SPLIT), name=params.subject)
     print(f"train: {params.model.name} on {len(train)} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0
