@@ -53,7 +53,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import ExtractConfig, Params, compose, validate_params  # noqa: E402
+from pipeline.catalog import SPEAKERS, Catalog  # noqa: E402
+from pipeline.config import ExtractConfig, Params, PathsConfig, compose, validate_params  # noqa: E402
 from pipeline.evaluate import bootstrap_interval  # noqa: E402
 from pipeline.extract import extract_articles  # noqa: E402
 from pipeline.extraction import load_nlp  # noqa: E402
@@ -269,8 +270,7 @@ class Workflow:
         done = subprocess.run(command, cwd=self.project, env=self.env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        with (self.project / "reports" / "speakers.csv").open(encoding="utf-8", newline="") as handle:
-            return list(csv.DictReader(handle))
+        return Catalog(PathsConfig(), self.project).read(SPEAKERS)
 
     def labeling_name(self) -> str:
         """The labeling group's default in the copy's conf/config.yaml (`weak`)."""

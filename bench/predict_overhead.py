@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
+from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
+from pipeline.config import PathsConfig  # noqa: E402
 from pipeline.errors import PipelineError, run_cli  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -121,7 +123,7 @@ def print_table(rows: list[dict], kind: str, n_requests: int, batch_size: int) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "stance")
+    parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL))
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--articles", type=int, default=None, help="use only the first N corpus articles")
     parser.add_argument("--singles", type=int, default=300)

@@ -63,7 +63,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.config import ExtractConfig  # noqa: E402
+from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
+from pipeline.config import ExtractConfig, PathsConfig  # noqa: E402
 from pipeline.errors import run_cli  # noqa: E402
 from pipeline.files import atomic_open, write_json  # noqa: E402
 
@@ -782,7 +783,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="re-measure sizes beyond 1x (ignore checkpoints)")
     parser.add_argument("--engine-fractions", nargs="+", type=float, default=[0.01, 1.0, 10.0],
                         help="corpus sizes for the engines part (local vs Ray), as multiples of PolNeAR train")
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "stance",
+    parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL),
                         help="exported model for the predict half of the engines part (skipped when absent)")
     parser.add_argument("--ray-batch-size", type=int, default=16, help="articles per Ray batch (extract.ray)")
     parser.add_argument("--predict-batch-size", type=int, default=1000, help="quotes per Ray batch (predict.ray)")

@@ -42,6 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
+from pipeline.config import PathsConfig  # noqa: E402
 from pipeline.errors import PipelineError, run_cli  # noqa: E402
 
 GOOD = [
@@ -353,7 +355,7 @@ def abuse_summary() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/serve_load.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "stance")
+    parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL))
     parser.add_argument("--url", help="load a running server instead of starting one (127.0.0.1 only)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server workers; one run per count")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client connections")

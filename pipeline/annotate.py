@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.catalog import QUOTES, Catalog
 from pipeline.config import load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_open, write_json
+from pipeline.files import write_csv, write_json
 from pipeline.labeling.annotations import (
     Annotation,
     annotation_for,
@@ -29,7 +30,7 @@ from pipeline.labeling.annotations import (
     write_annotations,
 )
 from pipeline.labeling.label_model import weak_label
-from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records
+from pipeline.records import LABELS, Label, LabelledQuote, Quote
 
 REVIEW_COLUMNS = ("quote_id", "article_id", "speaker", "text", "sentence", "weak_label", "confidence", "votes",
                   "gold_label", "label", "note")
@@ -177,22 +178,19 @@ def merge_reviewed(existing: dict[str, Annotation], reviewed: Sequence[ReviewedL
     return Merge(list(merged.values()), added, unchanged, replaced)
 
 
-def export(args, params, root: Path, quotes: list[Quote], gold: dict[str, Annotation]) -> None:
+def export(args, params, catalog: Catalog, quotes: list[Quote], gold: dict[str, Annotation]) -> None:
     weak, _, _ = weak_label(quotes, params.target, params.labeling)
     gold_labels = {quote_id: annotation.label for quote_id, annotation in gold.items()}
     queue = review_queue(weak, gold_labels, args.all)
-    out = args.out or root / "data" / "review"
+    out = args.out or catalog.folder("review")
     csv_path, json_path = out / f"{params.target.id}.csv", out / f"{params.target.id}.label-studio.json"
-    with atomic_open(csv_path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=REVIEW_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(review_row(quote, gold_labels.get(quote.id)) for quote in queue)
+    write_csv(csv_path, [review_row(quote, gold_labels.get(quote.id)) for quote in queue], REVIEW_COLUMNS)
     write_json(json_path, [label_studio_task(quote, params.target.id) for quote in queue])
     print(f"annotate: {len(queue)} quotes to review, least certain first -> {csv_path}, {json_path}",
           file=sys.stderr)
 
 
-def import_reviewed(args, params, root: Path, quotes: list[Quote], gold: dict[str, Annotation],
+def import_reviewed(args, quotes: list[Quote], gold: dict[str, Annotation],
                     annotations_path: Path) -> None:
     merge = merge_reviewed(gold, read_reviewed(args.file), quotes, replace=args.replace, source=args.file)
     write_annotations(annotations_path, merge.annotations, order={quote.id: quote.start for quote in quotes})
@@ -206,23 +204,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipeline.annotate", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     export_parser = commands.add_parser("export", help="write quotes with weak pre-labels for review")
-    export_parser.add_argument("--out", type=Path, help="folder for the review files (default: data/review)")
+    export_parser.add_argument("--out", type=Path, help="folder for the review files (default: paths.review)")
     export_parser.add_argument("--all", action="store_true", help="also quotes that already have a gold label")
     import_parser = commands.add_parser("import", help="merge reviewed labels into the gold annotations")
     import_parser.add_argument("file", type=Path, help="a reviewed CSV or a Label Studio JSON export")
     import_parser.add_argument("--replace", action="store_true", help="allow changing existing gold labels")
     args = parser.parse_args(argv)
     params = load_params()
-    root = project_root()
-    quotes = list(read_records(root / params.paths.interim / "quotes.jsonl", Quote))
-    annotations_path = root / params.paths.annotations / f"{params.target.id}.csv"
+    catalog = Catalog(params.paths, project_root())
+    quotes = list(catalog.read(QUOTES))
+    annotations_path = catalog.annotations(params.target.id)
     gold = (match_annotations(read_annotations(annotations_path), quotes,
                               threshold=params.labeling.annotation_match_threshold, source=annotations_path)
             if annotations_path.is_file() else {})
     if args.command == "export":
-        export(args, params, root, quotes, gold)
+        export(args, params, catalog, quotes, gold)
     else:
-        import_reviewed(args, params, root, quotes, gold, annotations_path)
+        import_reviewed(args, quotes, gold, annotations_path)
     return 0
 
 

@@ -36,6 +36,7 @@ class PathsConfig(Section):
     annotations: str = "data/annotations"
     models: str = "models"
     reports: str = "reports"
+    review: str = "data/review"  # `python -m pipeline.annotate export` writes quotes to review here
 
 
 class LabelledDatasetConfig(Section):

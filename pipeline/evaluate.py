@@ -11,9 +11,6 @@ to the MLflow run that the train stage opened.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,9 +19,20 @@ from typing import Any
 import numpy as np
 
 from pipeline import tracking
+from pipeline.catalog import (
+    CANDIDATE_MODEL,
+    CONFUSION,
+    CONFUSION_PLOT,
+    ERRORS,
+    LABELING_REPORT,
+    METRICS,
+    SPLIT,
+    Catalog,
+    written_by,
+)
 from pipeline.config import ModelConfig, Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_open, staged_outputs, write_json
+from pipeline.files import atomic_open, staged_outputs
 from pipeline.models import StanceModel, build_model, fits_per_target, load_model
 from pipeline.records import LABELS, model_examples, read_split
 
@@ -154,14 +162,6 @@ def error_table(rows: list[dict[str, Any]], proba: np.ndarray) -> list[dict[str,
     return sorted(errors, key=lambda e: -e[f"p_{e['predicted']}"])
 
 
-def csv_text(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def confusion_png(metrics: dict[str, Any], path: Path, title: str) -> None:
     import matplotlib
 
@@ -259,7 +259,7 @@ def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts
     """Complete the run train opened for this candidate (or open one: see tracking.pipeline_run)."""
     import mlflow
 
-    candidate = root / params.paths.models / "candidate"
+    candidate = Catalog(params.paths, root).path(CANDIDATE_MODEL)
     with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics(tracking.evaluation_metrics(metrics))
         for path in artifacts:
@@ -270,18 +270,17 @@ def log_to_mlflow(params: Params, root: Path, metrics: dict[str, Any], artifacts
 
 def write_evaluation(folder: Path, metrics: dict[str, Any], evaluated: list[dict], proba: np.ndarray,
                      model: str) -> None:
-    """metrics.json, errors.csv and the confusion plots (tracking.EVALUATION_FILES) into `folder`."""
+    """The evaluate stage's artifacts (metrics.json, errors.csv, the confusion plots) into `folder`, which
+    stands for the reports folder."""
     confusion_rows = [{"actual": row["label"], "predicted": predicted}
                       for row, predicted in zip(evaluated, predictions(proba))]
-    with atomic_open(folder / "plots" / "confusion.csv") as handle:
-        handle.write(csv_text(confusion_rows, ["actual", "predicted"]))
-    with atomic_open(folder / "errors.csv") as handle:
-        handle.write(csv_text(error_table(evaluated, proba), ["article_id", "speaker", "quote", "gold", "predicted",
-                                                              *[f"p_{label}" for label in LABELS]]))
+    CONFUSION.write_into(folder, confusion_rows, ["actual", "predicted"])
+    ERRORS.write_into(folder, error_table(evaluated, proba), ["article_id", "speaker", "quote", "gold", "predicted",
+                                                              *[f"p_{label}" for label in LABELS]])
     title = (f"{model}, {metrics['protocol']} (n={metrics['n']})" if metrics.get("evaluated", True)
              else f"{model}: not evaluated (no gold labels)")
-    confusion_png(metrics, folder / "plots" / "confusion.png", title)
-    write_json(folder / "metrics.json", metrics)
+    confusion_png(metrics, folder / CONFUSION_PLOT.name, title)
+    METRICS.write_into(folder, metrics)
 
 
 def summary_line(metrics: dict[str, Any]) -> str:
@@ -300,18 +299,18 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.evaluate", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
-    rows, summary = read_split(root / params.paths.processed / "split")
-    candidate_folder = root / params.paths.models / "candidate"
+    catalog = Catalog(params.paths, root)
+    rows, summary = read_split(catalog.path(SPLIT))
+    candidate_folder = catalog.path(CANDIDATE_MODEL)
     candidate = load_model(candidate_folder) if scores_saved_candidate(summary) else None
-    labeling = root / params.paths.reports / "labeling.json"
-    report = json.loads(labeling.read_text(encoding="utf-8")) if labeling.is_file() else None
+    report = catalog.read(LABELING_REPORT) if catalog.path(LABELING_REPORT).is_file() else None
     metrics, evaluated, proba = evaluate_rows(rows, summary, params, candidate, report)
     # Which model these figures are of: a later run of the same model (DVC skipped evaluate) shows them.
     metrics["candidate"] = tracking.folder_fingerprint(candidate_folder)
     # MLflow records the results before the files change: an interrupted stage changes no file.
-    with staged_outputs(root / params.paths.reports) as staged:
+    with staged_outputs(catalog.folder("reports")) as staged:
         write_evaluation(staged, metrics, evaluated, proba, params.model.name)
-        run_id = log_to_mlflow(params, root, metrics, [staged / name for name in tracking.EVALUATION_FILES])
+        run_id = log_to_mlflow(params, root, metrics, [staged / artifact.name for artifact in written_by("evaluate")])
     print(f"evaluate: {summary_line(metrics)}; MLflow run {run_id}", file=sys.stderr)
     return 0
 

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import tracking
+from pipeline.catalog import CANDIDATE_MODEL, EXPORT_REPORT, METRICS, SPLIT, STANCE_MODEL, Catalog
 from pipeline.config import Params, TargetConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import atomic_dir, write_json
+from pipeline.files import atomic_dir
 from pipeline.models import load_model
 from pipeline.records import model_examples, read_split
 from pipeline.serving.contract import REQUEST_FIELDS, request_values
@@ -222,23 +223,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = load_params()
     root = project_root()
-    candidate = root / params.paths.models / "candidate"
-    metrics_path = root / params.paths.reports / "metrics.json"
-    if not metrics_path.is_file():
-        raise PipelineError("no metrics: run the evaluate stage before exporting", path=metrics_path)
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    split_dir = root / params.paths.processed / "split"
+    catalog = Catalog(params.paths, root)
+    candidate = catalog.path(CANDIDATE_MODEL)
+    if not catalog.path(METRICS).is_file():
+        raise PipelineError("no metrics: run the evaluate stage before exporting", path=catalog.path(METRICS))
+    metrics = catalog.read(METRICS)
+    split_dir = catalog.path(SPLIT)
     rows, _ = read_split(split_dir)
     evaluation, example = describe_model(metrics, rows, tracking.folder_fingerprint(split_dir), params.target)
     with tempfile.TemporaryDirectory(prefix="export-") as staging:
         files = model_files(params, candidate, Path(staging))
         # models/stance changes only once the registry has the new version; export.json follows.
-        with exported_model(files, example, root / params.paths.models / "stance"):
-            report = {"model": str(Path(params.paths.models) / "stance"),
+        with exported_model(files, example, catalog.path(STANCE_MODEL)):
+            report = {"model": str(catalog.relative(STANCE_MODEL)),
                       "model_kind": files["metadata"]["model_kind"], **asdict(evaluation)}
             if not args.no_register:
                 report.update(register(params, root, files, example, evaluation, candidate))
-    write_json(root / params.paths.reports / "export.json", report)
+    catalog.write(EXPORT_REPORT, report)
     where = (f"registered {report['registered_model']} v{report['version']} as {report['alias']} "
              f"({report['reason']})" if "version" in report else "not registered")
     score = "not evaluated" if evaluation.macro_f1 is None else f"macro-F1 {evaluation.macro_f1:.3f}"

@@ -24,11 +24,12 @@ from spacy.language import Language
 from tqdm import tqdm
 
 from pipeline import engines
+from pipeline.catalog import ARTICLES, EXTRACT_REPORT, QUOTES, Catalog
 from pipeline.config import ExtractConfig, adhoc_extract_config, load_params, project_root
 from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
 from pipeline.extraction import extract_quotes, load_nlp
-from pipeline.files import write_json, write_jsonl
+from pipeline.files import write_jsonl
 from pipeline.records import Article, Quote, parse_record_line
 
 
@@ -175,11 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params()
     root = project_root()
     started = time.perf_counter()
-    interim = Path(params.paths.interim)
-    summary = extract_corpus(root / interim / "articles.jsonl", root / interim / "quotes.jsonl", params.extract,
-                             params.corpus.on_error, label=str(interim / "articles.jsonl"))
+    catalog = Catalog(params.paths, root)
+    summary = extract_corpus(catalog.path(ARTICLES), catalog.path(QUOTES), params.extract, params.corpus.on_error,
+                             label=str(catalog.relative(ARTICLES)))
     seconds = time.perf_counter() - started
-    write_json(root / params.paths.reports / "extract.json", summary)
+    catalog.write(EXTRACT_REPORT, summary)
     skipped = f"; {summary['articles_skipped']} articles skipped" if summary["articles_skipped"] else ""
     print(f"extract: {summary['quotes']} quotes from {summary['articles']} articles "
           f"({summary['by_kind']}); {summary['unresolved_speakers']} without a resolved speaker{skipped}; "

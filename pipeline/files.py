@@ -9,13 +9,14 @@ read_regular_file: a path that is not a regular file is refused unread, and the 
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import json
 import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -197,6 +198,38 @@ def write_json(path: str | Path, data: Any) -> None:
     with atomic_open(path) as handle:
         json.dump(data, handle, indent=2, sort_keys=True, ensure_ascii=False)
         handle.write("\n")
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON value of a file; a missing or malformed file is an error naming it."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError("file not found (has the previous stage run?)", path=path) from None
+    except json.JSONDecodeError as error:
+        raise PipelineError(f"malformed JSON: {error.msg}", path=path, line=error.lineno) from None
+
+
+def write_text(path: str | Path, text: str) -> None:
+    with atomic_open(path) as handle:
+        handle.write(text)
+
+
+def read_text(path: str | Path) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def write_csv(path: str | Path, rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Write rows under a header of `columns` atomically ("\n" line ends: stable bytes for DVC)."""
+    with atomic_open(path) as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from pipeline.catalog import ARTICLES, INGEST_REPORT, Catalog
 from pipeline.config import DEFAULT_MAX_ARTICLE_CHARS, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.files import ARTICLE_FORMATS, NotARegularFile, find_article_files, read_regular_file, write_json
-from pipeline.records import Article, StrippedText, write_records
+from pipeline.files import ARTICLE_FORMATS, NotARegularFile, find_article_files, read_regular_file
+from pipeline.records import Article, StrippedText
 
 # A caption: a short paragraph ending in a photo credit, e.g. "Anatoly Bibilov (file photo)".
 CAPTION = re.compile(r"(?:\((?:file |archive )?(?:photo|picture|image)[^)]*\)|©\s*\S.{0,40}|\b(?:photo|picture|image)"
@@ -367,11 +368,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     params = load_params()
     root = project_root()
+    catalog = Catalog(params.paths, root)
     if params.corpus.kind == "labelled" and args.corpus is None:
         # An already-labelled dataset has no articles: the label stage reads it directly.
-        write_records(root / params.paths.interim / "articles.jsonl", [])
-        write_json(root / params.paths.reports / "ingest.json",
-                   {"articles": 0, "note": f"corpus {params.corpus.name!r} is an already-labelled dataset"})
+        catalog.write(ARTICLES, [])
+        catalog.write(INGEST_REPORT, {"articles": 0,
+                                      "note": f"corpus {params.corpus.name!r} is an already-labelled dataset"})
         print(f"ingest: {params.corpus.name} is an already-labelled dataset; no articles to ingest", file=sys.stderr)
         return 0
     folder = args.corpus or root / params.corpus.path
@@ -381,8 +383,8 @@ def main(argv: list[str] | None = None) -> int:
                             path=folder, field="corpus.path")
     result = ingest_files(files, params.corpus.on_error, params.corpus.max_article_chars, root)
     summary = summarise(result)
-    write_records(root / params.paths.interim / "articles.jsonl", result.articles)
-    write_json(root / params.paths.reports / "ingest.json", summary)
+    catalog.write(ARTICLES, result.articles)
+    catalog.write(INGEST_REPORT, summary)
     print(f"ingest: {summary['articles']} articles from {folder}; {summary['duplicates_dropped']} duplicates "
           f"dropped, {summary['files_skipped']} files skipped", file=sys.stderr)
     for dropped in result.duplicates:
@@ -390,13 +392,6 @@ def main(argv: list[str] | None = None) -> int:
     for skipped in result.skipped:
         print(f"  skipped: {skipped['error']}", file=sys.stderr)
     return 0
-
-
-def load_articles(path: Path) -> list[Article]:
-    """Read the stage output back, validated."""
-    from pipeline.records import read_records
-
-    return list(read_records(path, Article))
 
 
 if __name__ == "__main__":

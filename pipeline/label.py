@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.catalog import LABELING_REPORT, LABELLED, QUOTES, Catalog
 from pipeline.config import CorpusConfig, LabelingConfig, TargetConfig, load_params, project_root
 from pipeline.errors import run_cli
-from pipeline.files import write_json
 from pipeline.labeling.annotations import Annotation, match_annotations, read_annotations
 from pipeline.labeling.label_model import function_report, weak_label
 from pipeline.labelled_corpus import labelled_report, load_labelled_corpus
-from pipeline.records import LABELS, Label, LabelledQuote, Quote, read_records, write_records
+from pipeline.records import LABELS, Label, LabelledQuote, Quote
 
 
 def label_stage(quotes: Sequence[Quote], annotations: Sequence[Annotation], target: TargetConfig,
@@ -62,13 +62,13 @@ def labeling_report(weak: Sequence[LabelledQuote], labelled: Sequence[LabelledQu
     }
 
 
-def label_dataset(corpus: CorpusConfig, out: Path, report_path: Path, root: Path) -> int:
+def label_dataset(corpus: CorpusConfig, catalog: Catalog) -> int:
     """An already-labelled dataset: its rows, gold from the file, are the labelled quotes. The target
     config, the annotations and the labeling functions are for extracted quotes, so none is read."""
-    loaded = load_labelled_corpus(corpus, root)
+    loaded = load_labelled_corpus(corpus, catalog.root)
     report = labelled_report(corpus, loaded)
-    write_records(out, loaded.quotes)
-    write_json(report_path, report)
+    catalog.write(LABELLED, loaded.quotes)
+    catalog.write(LABELING_REPORT, report)
     dropped = ", ".join(f"{count} {reason}" for reason, count in report["dropped"].items())
     print(f"label: {report['quotes']} gold rows from the labelled dataset {corpus.name!r} "
           f"({', '.join(f'{split} {sum(counts.values())}' for split, counts in report['splits'].items())})"
@@ -80,20 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.label", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
     root = project_root()
+    catalog = Catalog(params.paths, root)
     if params.corpus.kind == "labelled":
-        return label_dataset(params.corpus, root / params.paths.processed / "labelled.jsonl",
-                             root / params.paths.reports / "labeling.json", root)
+        return label_dataset(params.corpus, catalog)
     if (root / "conf" / "target").is_dir():
         from pipeline.target import check_selected
 
         check_selected(root / "conf" / "target", params.target.id)
-    quotes_path = root / params.paths.interim / "quotes.jsonl"
-    quotes = list(read_records(quotes_path, Quote))
-    annotations = root / params.paths.annotations / f"{params.target.id}.csv"
+    quotes = list(catalog.read(QUOTES))
+    annotations = catalog.annotations(params.target.id)
     gold = read_annotations(annotations) if annotations.is_file() else []  # a target without a file: no gold yet
     labelled, report = label_stage(quotes, gold, params.target, params.labeling, source=annotations)
-    write_records(root / params.paths.processed / "labelled.jsonl", labelled)
-    write_json(root / params.paths.reports / "labeling.json", report)
+    catalog.write(LABELLED, labelled)
+    catalog.write(LABELING_REPORT, report)
     accuracy = report["label_model"]["gold_accuracy"]
     print(f"label: {report['quotes']} quotes, {report['gold']} gold, {report['weak']} weak; label model "
           f"accuracy on gold (withheld): {accuracy if accuracy is not None else 'n/a'}"

@@ -25,19 +25,28 @@ from typing import Any
 
 import yaml
 
-from pipeline.config import TargetConfig, adhoc_extract_config, load_params, project_root
+from pipeline.catalog import (
+    CANDIDATE_MODEL,
+    LABELLED,
+    PREDICTIONS,
+    QUOTES,
+    SPEAKERS,
+    STANCE_MODEL,
+    STANCE_REPORT,
+    Catalog,
+    written_by,
+)
+from pipeline.config import PathsConfig, TargetConfig, adhoc_extract_config, load_params, project_root
 from pipeline.engines import NumberedLines, Outcome, error_data
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import (
-    atomic_open,
     find_article_files,
     parse_jsonl_lines,
     read_regular_file,
     regular_file_stat,
     staged_outputs,
-    write_jsonl,
 )
-from pipeline.records import LABELS, LabelledQuote, Quote, parse_record_line, read_records
+from pipeline.records import LABELS, LabelledQuote, Quote, parse_record_line
 from pipeline.serving.contract import (
     MAX_BATCH_ROWS,
     MAX_TEXT_CHARS,
@@ -50,10 +59,9 @@ from pipeline.speakers import SPEAKER_COLUMNS, corpus_stances, speaker_rows
 
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-DEFAULT_MODEL = "models/stance"
+DEFAULT_MODEL = str(Catalog(PathsConfig()).relative(STANCE_MODEL))
 # One object per quote in reports/predictions.jsonl and in `--article` / `--jsonl` output.
 PREDICTION_FIELDS = ("article_id", "id", "speaker", "speaker_role", "text", "kind", "label", "scores")
-REPORT_FILES = ("predictions.jsonl", "speakers.csv", "stance_report.html")
 REQUEST_SHAPE = ", ".join(field.name + ("" if field.required else "?") for field in REQUEST_INPUTS)
 
 
@@ -242,15 +250,6 @@ def check_model_target(model: Any, target: TargetConfig | None, field: str) -> N
                         f"stance toward {target.id!r} (train one with target={target.id})", field=field)
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
-    import csv
-
-    with atomic_open(path) as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 class PredictWorker:
     """The stage's work on numbered lines of quotes.jsonl, on either engine (pipeline/engines.py): the
     model loads once per worker (or is given, when the stage has loaded it); each quote comes out as
@@ -283,11 +282,10 @@ def skip_labelled_dataset(params: Any, root: Path) -> int:
 
     note = (f"corpus {params.corpus.name!r} is an already-labelled dataset: no extracted quotes or speakers to "
             "classify; the model's scores on its test split are in reports/metrics.json")
-    with staged_outputs(root / params.paths.reports) as staged:
-        write_jsonl(staged / "predictions.jsonl", [])
-        write_csv(staged / "speakers.csv", [], SPEAKER_COLUMNS)
-        with atomic_open(staged / "stance_report.html") as handle:
-            handle.write(render_note(f"Labelled dataset {params.corpus.name}", note))
+    with staged_outputs(Catalog(params.paths, root).folder("reports")) as staged:
+        PREDICTIONS.write_into(staged, [])
+        SPEAKERS.write_into(staged, [], SPEAKER_COLUMNS)
+        STANCE_REPORT.write_into(staged, render_note(f"Labelled dataset {params.corpus.name}", note))
     print(f"predict: skipped, {note}", file=sys.stderr)
     return 0
 
@@ -301,34 +299,33 @@ def predict_corpus(params: Any, root: Path) -> int:
 
     if params.corpus.kind == "labelled":
         return skip_labelled_dataset(params, root)
-    model_dir = str(root / params.paths.models / "stance")
+    catalog = Catalog(params.paths, root)
+    model_dir = str(catalog.path(STANCE_MODEL))
     model = load_stance_model(model_dir)
     check_model_target(model, params.target, field="target")
-    source = root / params.paths.interim / "quotes.jsonl"
+    source = catalog.path(QUOTES)
     worker_args = {"model_uri": model_dir, "target_name": params.target.name, "source": str(source)}
     local = PredictWorker(**worker_args, model=model) if params.predict.engine == "local" else None
     with contextlib.closing(engines.run(params.predict.engine, source, PredictWorker, worker_args, params.predict.ray,
                                         "predict", worker=local)) as outcomes:
         predictions = list(engines.outputs(outcomes))
-    labelled = ({quote.id: quote for quote in read_records(root / params.paths.processed / "labelled.jsonl",
-                                                           LabelledQuote)}
+    labelled = ({quote.id: quote for quote in catalog.read(LABELLED)}
                 if params.predict.corpus_stance == "labels" else None)
     predictions, speakers = speaker_stances(predictions, params.target, labelled)
-    with staged_outputs(root / params.paths.reports) as staged:
-        write_jsonl(staged / "predictions.jsonl", predictions)
-        write_csv(staged / "speakers.csv", speakers, SPEAKER_COLUMNS)
-        with atomic_open(staged / "stance_report.html") as handle:
-            handle.write(render_report(params.target, speakers, predictions))
-        with tracking.pipeline_run(params, root, root / params.paths.models / "candidate"):
-            for name in REPORT_FILES:
-                mlflow.log_artifact(str(staged / name), artifact_path="predictions")
+    with staged_outputs(catalog.folder("reports")) as staged:
+        PREDICTIONS.write_into(staged, predictions)
+        SPEAKERS.write_into(staged, speakers, SPEAKER_COLUMNS)
+        STANCE_REPORT.write_into(staged, render_report(params.target, speakers, predictions))
+        with tracking.pipeline_run(params, root, catalog.path(CANDIDATE_MODEL)):
+            for artifact in written_by("predict"):
+                mlflow.log_artifact(str(staged / artifact.name), artifact_path="predictions")
             mlflow.log_metrics({"predicted_quotes": float(len(predictions)),
                                 **{f"speakers_{label}": float(sum(1 for row in speakers if row["scope"] == "corpus"
                                                                   and row["stance"] == label)) for label in LABELS}})
     corpus = [row for row in speakers if row["scope"] == "corpus"]
     counts = ", ".join(f"{sum(row['stance'] == label for row in corpus)} {label}" for label in LABELS)
     print(f"predict: {len(predictions)} quotes, {len(corpus)} speakers ({counts}) -> "
-          f"{', '.join(str(Path(params.paths.reports) / name) for name in REPORT_FILES)}", file=sys.stderr)
+          f"{', '.join(str(catalog.relative(artifact)) for artifact in written_by('predict'))}", file=sys.stderr)
     return 0
 
 

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.catalog import LABELLED, SPLIT, Catalog
 from pipeline.config import SplitConfig, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
-from pipeline.records import LabelledQuote, read_records, write_split
+from pipeline.records import LabelledQuote, write_split
 
 WEAK_ONLY_FOLD = -1  # training rows that never appear in an evaluation fold
 
@@ -143,12 +144,12 @@ def summarise(plan: SplitPlan) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     argparse.ArgumentParser(prog="python -m pipeline.split", description=__doc__.splitlines()[0]).parse_args(argv)
     params = load_params()
-    root = project_root()
-    quotes = list(read_records(root / params.paths.processed / "labelled.jsonl", LabelledQuote))
+    catalog = Catalog(params.paths, project_root())
+    quotes = list(catalog.read(LABELLED))
     labelled = params.corpus.labelled
     plan = plan_split(quotes, params.split, params.seed, labelled.train_splits if labelled else ("train",))
     summary = summarise(plan)
-    write_split(root / params.paths.processed / "split", plan.train, plan.folds, plan.test, summary)
+    write_split(catalog.path(SPLIT), plan.train, plan.folds, plan.test, summary)
     evaluated = (f"evaluated on {summary['test']['quotes']} gold quotes" if plan.protocol != "none"
                  else "no gold labels, so nothing is evaluated (python -m pipeline.annotate export)")
     print(f"split: {plan.protocol} ({plan.n_splits} folds); train {summary['train']['quotes']} quotes, {evaluated}",

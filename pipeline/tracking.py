@@ -18,7 +18,9 @@ from typing import Any
 
 import yaml
 
+from pipeline.catalog import LABELING_REPORT, METRICS, RUN_HANDOFF, Catalog, written_by
 from pipeline.config import Params
+from pipeline.files import process_alive, read_json
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit for one param value
 
@@ -152,8 +154,6 @@ def process_tags() -> dict[str, str]:
 
 def close_killed_runs(client: Any, experiment_id: str) -> list[str]:
     """End as KILLED the RUNNING runs whose process, on this host, is gone; returns their ids."""
-    from pipeline.files import process_alive
-
     closed = []
     for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
         host, pid = (run.data.tags.get(tag) for tag in PROCESS_TAGS)
@@ -178,9 +178,6 @@ def start_run(params: Params, root: Path, name: str, run_id: str | None = None) 
         yield run
 
 
-RUN_HANDOFF = "mlflow_run.json"  # in the reports folder: git-ignored, not a DVC output
-
-
 def folder_fingerprint(folder: Path) -> str:
     """sha256 over a folder's file names and bytes."""
     digest = hashlib.sha256()
@@ -203,8 +200,8 @@ def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
     """
     import mlflow
 
-    handoff = root / params.paths.reports / RUN_HANDOFF
-    recorded = json.loads(handoff.read_text(encoding="utf-8")) if handoff.is_file() else {}
+    catalog = Catalog(params.paths, root)
+    recorded = catalog.read(RUN_HANDOFF) if catalog.path(RUN_HANDOFF).is_file() else {}
     current = {"candidate": folder_fingerprint(candidate), "params": params_digest(params)}
     run_id = recorded.get("run_id") if all(recorded.get(key) == value for key, value in current.items()) else None
     configure(params, root)
@@ -215,11 +212,9 @@ def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
             run_id = None
     with start_run(params, root, name=run_name(params), run_id=run_id) as run:
         if run_id is None:
-            log_labeling_report(root / params.paths.reports / "labeling.json")
-            log_evaluation(root / params.paths.reports, current["candidate"])
-            from pipeline.files import write_json
-
-            write_json(handoff, {"run_id": run.info.run_id, **current})
+            log_labeling_report(catalog.path(LABELING_REPORT))
+            log_evaluation(catalog, current["candidate"])
+            catalog.write(RUN_HANDOFF, {"run_id": run.info.run_id, **current})
         yield run
 
 
@@ -243,10 +238,6 @@ def log_split(rows: Mapping[str, list[dict[str, Any]]], source: Path, name: str)
             mlflow.log_input(dataset, context=context)
 
 
-# The evaluate stage's outputs, logged under `evaluation/` in the run.
-EVALUATION_FILES = ("metrics.json", "errors.csv", "plots/confusion.csv", "plots/confusion.png")
-
-
 def evaluation_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     """The figures worth comparing across runs, flattened for MLflow (none for an unevaluated run)."""
     if not metrics.get("evaluated", True):
@@ -262,20 +253,19 @@ def evaluation_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-def log_evaluation(reports: Path, candidate: str) -> None:
+def log_evaluation(catalog: Catalog, candidate: str) -> None:
     """The evaluation of this very candidate, when reports/metrics.json holds it: DVC skips evaluate
     when its inputs are unchanged (a fresh clone retrains the same model, its metrics committed), and
     the new run must still show what the model scores."""
     import mlflow
 
-    path = reports / "metrics.json"
-    metrics = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    metrics = catalog.read(METRICS) if catalog.path(METRICS).is_file() else {}
     if metrics.get("candidate") != candidate:
         return
     mlflow.log_metrics(evaluation_metrics(metrics))
-    for name in EVALUATION_FILES:
-        if (reports / name).is_file():
-            mlflow.log_artifact(str(reports / name), artifact_path="evaluation")
+    for artifact in written_by("evaluate"):
+        if catalog.path(artifact).is_file():
+            mlflow.log_artifact(str(catalog.path(artifact)), artifact_path="evaluation")
 
 
 def labeling_metrics(report: dict) -> dict[str, float]:
@@ -298,6 +288,6 @@ def log_labeling_report(report_path: Path) -> None:
     import mlflow
 
     if report_path.is_file():
-        report = json.loads(report_path.read_text(encoding="utf-8"))
+        report = read_json(report_path)
         mlflow.log_metrics({f"labeling.{key}": value for key, value in labeling_metrics(report).items()})
         mlflow.log_artifact(str(report_path), artifact_path="labeling")

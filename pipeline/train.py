@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from pipeline import tracking
+from pipeline.catalog import CANDIDATE_MODEL, SPLIT, Catalog
 from pipeline.config import Params, load_params, project_root
 from pipeline.errors import PipelineError, run_cli
 from pipeline.files import atomic_dir
@@ -43,18 +44,19 @@ def main(argv: list[str] | None = None) -> int:
 
     params = load_params()
     root = project_root()
-    split_folder = root / params.paths.processed / "split"
+    catalog = Catalog(params.paths, root)
+    split_folder = catalog.path(SPLIT)
     rows, summary = read_split(split_folder)
     started = time.perf_counter()
     model = fit_candidate(rows["train"], params)
     seconds = time.perf_counter() - started
-    candidate = root / params.paths.models / "candidate"
+    candidate = catalog.path(CANDIDATE_MODEL)
     with atomic_dir(candidate) as folder:
         model.save(folder)
     with tracking.pipeline_run(params, root, candidate) as run:
         mlflow.log_metrics({"train_seconds": seconds, "train_examples": float(len(rows["train"]))})
         mlflow.set_tags({"protocol": summary["protocol"], "model_kind": params.model.name})
-        tracking.log_split(rows, split_folder.relative_to(root), name=params.subject)
+        tracking.log_split(rows, catalog.relative(SPLIT), name=params.subject)
     print(f"train: {params.model.name} on {len(rows['train'])} quotes in {seconds:.1f} s; MLflow run {run.info.run_id}",
           file=sys.stderr)
     return 0
