@@ -78,7 +78,7 @@ serve: | $(STAMP)
 # docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1 is the smoke run on
 # tiny slices, written under $TMPDIR/bench-quick (default /tmp) so the real figures stay.
 bench: $(STAMP)
-	$(BIN)/python bench/report.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m bench.report $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .pytest_cache dvc_plots outputs multirun

@@ -31,9 +31,9 @@ The embedding heads' grid includes ngram_features (the TF-IDF n-grams beside the
 A closing table puts every model against each set's local anchor, and the best score here against
 the best verified published one (SemEval's organisers' SVM, VAST's TATA; none for the others).
 
-    .venv/bin/python bench/stance_quality.py                                  # the default sets and kinds
-    .venv/bin/python bench/stance_quality.py --sets gwsd --kinds tfidf_svm    # one cell
-    .venv/bin/python bench/stance_quality.py --quick                          # smoke: tiny slices
+    .venv/bin/python -m bench.stance_quality                                  # the default sets and kinds
+    .venv/bin/python -m bench.stance_quality --sets gwsd --kinds tfidf_svm    # one cell
+    .venv/bin/python -m bench.stance_quality --quick                          # smoke: tiny slices
 """
 from __future__ import annotations
 
@@ -44,7 +44,6 @@ import datetime as dt
 import hashlib
 import itertools
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -53,21 +52,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import yaml
 
-import yaml  # noqa: E402
-
-from pipeline.config import ModelConfig, compose, validate_params  # noqa: E402
-from pipeline.errors import run_cli  # noqa: E402
-from pipeline.evaluate import OFFICIAL_METRICS, bootstrap_macro_f1, classification_metrics  # noqa: E402
-from pipeline.files import write_json  # noqa: E402
-from pipeline.labelled_corpus import load_labelled_corpus  # noqa: E402
-from pipeline.models import build_model, model_kind  # noqa: E402
-from pipeline.split import plan_split  # noqa: E402
+from bench import ROOT
+from pipeline.config import ModelConfig, compose, validate_params
+from pipeline.errors import run_cli
+from pipeline.evaluate import OFFICIAL_METRICS, bootstrap_macro_f1, classification_metrics
+from pipeline.files import write_json
+from pipeline.labelled_corpus import load_labelled_corpus
+from pipeline.models import build_model, model_kind
+from pipeline.split import plan_split
 
 # Transformer kinds: capped in training examples and skippable per set (--transformer-sets).
 TRANSFORMER_KINDS = ("setfit", "finetune")
@@ -539,8 +533,8 @@ def main(argv: list[str] | None = None) -> int:
         print_table(name, benchmark, results, len(train), len(test), bounds)
         sys.stdout.flush()
         if skipped:
-            print(f"Not run here (CPU time): {', '.join(skipped)}; `bench/stance_quality.py --sets {name} --kinds "
-                  f"{' '.join(skipped)} --transformer-sets {name}` runs them.\n")
+            print(f"Not run here (CPU time): {', '.join(skipped)}; `python -m bench.stance_quality --sets {name} "
+                  f"--kinds {' '.join(skipped)} --transformer-sets {name}` runs them.\n")
     print_summary(results_by_set)
     return 0
 

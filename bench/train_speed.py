@@ -9,8 +9,8 @@ functions are written for the news target, not for tweets.
 Each kind runs with its conf/model/<kind>.yaml defaults. Transformer kinds run on fewer
 examples (their time per 1,000 is scaled linearly and includes loading the encoder).
 
-    CI=true .venv/bin/python bench/train_speed.py            # all kinds, default sizes
-    .venv/bin/python bench/train_speed.py --kinds majority tfidf_svm --sizes 1000 4000
+    CI=true .venv/bin/python -m bench.train_speed            # all kinds, default sizes
+    .venv/bin/python -m bench.train_speed --kinds majority tfidf_svm --sizes 1000 4000
 """
 from __future__ import annotations
 
@@ -24,12 +24,10 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.config import ModelConfig  # noqa: E402
-from pipeline.models import MODEL_KINDS, build_model  # noqa: E402
-from pipeline.records import LABELS  # noqa: E402
+from bench import ROOT
+from pipeline.config import ModelConfig
+from pipeline.models import MODEL_KINDS, build_model
+from pipeline.records import LABELS
 
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
 STANCE = {"FAVOR": "support", "AGAINST": "oppose", "NONE": "neutral"}

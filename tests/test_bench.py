@@ -5,7 +5,7 @@ every script runs and prints its table, and that the numbers it prints are compu
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import itertools
 import json
 import os
@@ -22,11 +22,7 @@ BENCH = REPO_ROOT / "bench"
 
 
 def bench_module(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module(f"bench.{name}")
 
 
 def three_label_rows() -> list[dict]:
@@ -42,8 +38,8 @@ def two_seconds_a_fit(monkeypatch, quality) -> None:
 
 
 def smoke(*argv: str, timeout: int = 300) -> str:
-    """Run a bench script in its smoke mode from the project root; it must exit 0. Returns stdout."""
-    done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+    """Run a bench script (`python -m bench.<name> ...`) from the project root; it must exit 0. Returns stdout."""
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "CI": "true", "HF_HUB_OFFLINE": "1",
                                "HF_DATASETS_OFFLINE": "1"})
     assert done.returncode == 0, f"{argv} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -300,7 +296,7 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
 
 @pytest.mark.slow
 def test_scale_smoke(shared):
-    out = smoke("bench/scale.py", "--quick", timeout=1200)  # the engines part starts a two-node Ray cluster
+    out = smoke("bench.scale", "--quick", timeout=1200)  # the engines part starts a two-node Ray cluster
     assert "### Ingest and extract vs corpus size" in out and "| tfidf_logreg | 200 |" in out
     assert "![growth with corpus and training size](" in out
     engines = out.split("### Extract on the local engine and on Ray")[1]
@@ -308,46 +304,46 @@ def test_scale_smoke(shared):
 
 
 def test_train_speed_smoke(shared):
-    out = smoke("bench/train_speed.py", "--quick")
+    out = smoke("bench.train_speed", "--quick")
     assert "tfidf_logreg" in out and "majority" in out
 
 
 def test_extract_speed_smoke(shared):
-    out = smoke("bench/extract_speed.py", "--quick")
+    out = smoke("bench.extract_speed", "--quick")
     assert "PolNeAR dev: 3 articles" in out and "ours" in out
     assert "bare spaCy nlp.pipe" in out and "Where the time goes" in out
 
 
 @pytest.mark.slow
 def test_predict_overhead_smoke(pipeline_project, shared):
-    out = smoke("bench/predict_overhead.py", "--quick", "--model", str(pipeline_project / "models" / "stance"))
+    out = smoke("bench.predict_overhead", "--quick", "--model", str(pipeline_project / "models" / "stance"))
     assert "exported pyfunc" in out
 
 
 def test_report_assembles_machine_commands_and_failures(tmp_path):
     report = bench_module("report")
     scripts = [report.Script("stance_quality", "Quality", markdown=True), report.Script("train_speed", "Train")]
-    saved = {"stance_quality": {"command": ".venv/bin/python bench/stance_quality.py", "started": "now",
+    saved = {"stance_quality": {"command": ".venv/bin/python -m bench.stance_quality", "started": "now",
                                 "seconds": 3.0, "returncode": 0, "stdout": "| a | b |\n", "quick": False},
-             "train_speed": {"command": ".venv/bin/python bench/train_speed.py", "started": "now", "seconds": 1.0,
+             "train_speed": {"command": ".venv/bin/python -m bench.train_speed", "started": "now", "seconds": 1.0,
                              "returncode": 1, "stdout": "kind n\n", "quick": True}}
     text = report.assemble(scripts + [report.Script("serve_load", "Serve")], saved)
     assert "## Machine" in text and "cores" in text and "Python" in text and "torch" in text
-    assert "Reproduce: `.venv/bin/python bench/stance_quality.py`" in text and "| a | b |" in text
+    assert "Reproduce: `.venv/bin/python -m bench.stance_quality`" in text and "| a | b |" in text
     assert "```\nkind n\n```" in text and "exited with code 1" in text and "quick smoke run" in text
-    assert "Not run yet: `.venv/bin/python bench/report.py --only serve_load`" in text
+    assert "Not run yet: `.venv/bin/python -m bench.report --only serve_load`" in text
 
 
 def test_report_lists_every_bench_script():
     report = bench_module("report")
     names = [script.name for script in report.scripts_present()]
-    on_disk = {path.stem for path in BENCH.glob("*.py")} - {"report"}
-    assert set(names) == on_disk and names[0] == "stance_quality"
+    scripts = {path.stem for path in BENCH.glob("*.py") if "\ndef main(" in path.read_text()} - {"report"}
+    assert set(names) == scripts and names[0] == "stance_quality" and "polnear" not in names
 
 
 def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
     out = tmp_path / "bench.md"
-    done = subprocess.run([sys.executable, "bench/report.py", "--quick", "--only", "stance_quality",
+    done = subprocess.run([sys.executable, "-m", "bench.report", "--quick", "--only", "stance_quality",
                            "--saved", str(tmp_path), "--output", str(out)], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -364,13 +360,13 @@ def test_report_args_override_one_script():
     report = bench_module("report")
     scripts = [report.Script("stance_quality", "Quality"), report.Script("scale", "Scale", args=("--skip", "repro"))]
     changed = report.with_args(scripts, ["stance_quality=--from-cache --sets gwsd"])
-    assert report.command(changed[0], quick=False) == ["bench/stance_quality.py", "--from-cache", "--sets", "gwsd"]
+    assert report.command(changed[0], quick=False) == ["-m", "bench.stance_quality", "--from-cache", "--sets", "gwsd"]
     assert changed[1] == scripts[1]
 
 
 def test_quality_from_cache_fits_nothing(tmp_path, shared):
     quality = bench_module("stance_quality")
-    out = smoke("bench/stance_quality.py", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
+    out = smoke("bench.stance_quality", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
     assert "Not run here (CPU time): majority, tfidf_svm, tfidf_svm_anchor, embedding_logreg" in out
     assert not list(tmp_path.iterdir()) and quality.BENCHMARKS["vast"].embedding_cap == 2000
 
