@@ -22,10 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 from bench import ROOT
-from pipeline.config import ModelConfig
+from pipeline import protocol
 from pipeline.models import MODEL_KINDS, build_model
 from pipeline.records import LABELS
 
@@ -93,8 +91,7 @@ def import_libraries() -> None:
 
 def measure(kind: str, examples: list[dict], predict_examples: list[dict], seed: int) -> tuple[float, float]:
     """Seconds to fit on `examples` and to predict `predict_examples`."""
-    config = ModelConfig.model_validate(yaml.safe_load((ROOT / "conf" / "model" / f"{kind}.yaml").read_text()))
-    model = build_model(config, seed)
+    model = build_model(protocol.model_config(ROOT / "conf", kind), seed)
     with contextlib.redirect_stdout(sys.stderr):  # trainers print their logs; keep stdout for the table
         start = time.perf_counter()
         model.fit(examples, [row["label"] for row in examples])

@@ -38,13 +38,15 @@ def given_split(root: Path, corpus: str) -> tuple[list[dict], list[dict]]:
     return [q.model_dump() for q in plan.train], [q.model_dump() for q in plan.test]
 
 
-def model_config(conf_dir: Path, kind: str, inputs: Sequence[str], per_target: bool = False) -> ModelConfig:
-    """conf/model/<kind>.yaml as Hydra composes it, reading `inputs`; on a per-target set a kind that is not
-    fitted per target reads the target first (one target-aware model then serves every target)."""
+def model_config(conf_dir: Path, kind: str, inputs: Sequence[str] | None = None,
+                 per_target: bool = False) -> ModelConfig:
+    """conf/model/<kind>.yaml as Hydra composes it, reading `inputs` (default: its own); on a per-target set a
+    kind that is not fitted per target reads the target first (one target-aware model then serves every target)."""
     composed = compose(conf_dir, [f"model={kind}"])["model"]
+    inputs = composed["inputs"] if inputs is None else list(inputs)
     if per_target and not model_kind(kind).fits_per_target and "target" not in inputs:
         inputs = ["target", *inputs]
-    return ModelConfig.model_validate({**composed, "inputs": list(inputs)})
+    return ModelConfig.model_validate({**composed, "inputs": inputs})
 
 
 def with_params(config: ModelConfig, params: dict[str, Any]) -> ModelConfig:
