@@ -105,6 +105,15 @@ def test_a_written_tuned_cell_drops_its_dev_checkpoint_and_reports_the_points_ti
     assert (again.bound, again.computed) == (result.bound, result.computed)  # read back, not refitted
 
 
+def test_dev_scores_are_resumed_only_by_the_cell_that_saved_them(tmp_path):
+    cells = bench_module("quality_cells")
+    cache, key = cells.CellCache(tmp_path), {"set": "gwsd", "name": "tfidf_svm_tuned", "rows": "abc", "grid": {}}
+    cache.save_dev_scores(key, {'{"C": 1.0}': {"score": 0.5, "seconds": 2.0}})
+    assert cache.dev_scores(key) == {'{"C": 1.0}': {"score": 0.5, "seconds": 2.0}}
+    assert cache.dev_scores({**key, "rows": "other rows"}) == {}  # another cell's: every point is fitted again
+    assert cells.CellCache(None).dev_scores(key) == {}
+
+
 def test_on_semeval_every_kind_but_finetune_fits_per_target_and_finetune_one_target_aware_model(monkeypatch):
     quality, args = quality_args()
     calls = fits_in_two_seconds(monkeypatch)
