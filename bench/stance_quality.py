@@ -118,8 +118,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.caps = {cost: n or None for cost, n in assignments(args.cap).items()}
     if set(args.caps) - set(CAP_STATEMENTS):
         parser.error(f"--cap takes one of {', '.join(CAP_STATEMENTS)}")
-    args.cpu_bounds = {kind: type(model_kind(kind).cpu_bound.value)(value)
-                       for kind, value in assignments(args.cpu_bound, str).items()}
+    bounded = {kind: model.cpu_bound for kind, model in MODEL_KINDS.items() if model.cpu_bound}
+    args.cpu_bounds = assignments(args.cpu_bound, str)
+    if set(args.cpu_bounds) - set(bounded):
+        parser.error(f"--cpu-bound takes one of {', '.join(bounded)}")
+    args.cpu_bounds = {kind: type(bounded[kind].value)(value) for kind, value in args.cpu_bounds.items()}
     args.first_note = ""
     if args.quick:
         args.sets = [s for s in args.sets if s == QUICK["set"]] or args.sets[:1]
