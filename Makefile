@@ -74,11 +74,11 @@ serve: | $(STAMP)
 	$(BIN)/python -m pipeline.serving.server --model $(MODEL) --host $(HOST) --port $(SERVE_PORT) --workers $(SERVE_WORKERS) \
 		--max-body-mb $(SERVE_MAX_BODY_MB)
 
-# Every bench/*.py, its tables into docs/benchmarks.md (bench/report.py; each script's output is kept in
-# docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1 is the smoke run on
-# tiny slices, written under $TMPDIR/bench-quick (default /tmp) so the real figures stay.
+# Every bench script (python -m bench.<name>), its tables into docs/benchmarks.md (bench/report.py; each
+# script's output is kept in docs/bench/). ONLY=stance_quality reruns one script and keeps the others; QUICK=1
+# is the smoke run on tiny slices, written under $TMPDIR/bench-quick (default /tmp) so the real figures stay.
 bench: $(STAMP)
-	$(BIN)/python bench/report.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
+	$(BIN)/python -m bench.report $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf .pytest_cache dvc_plots outputs multirun

@@ -2,7 +2,7 @@
 parsing with the same model, and speaker attribution on the development sets, in one run.
 
 PolNeAR: every tool parses each article itself with spaCy en_core_web_sm (parsing is timed with
-the tool), then is scored with the research note's rule (pipeline/extraction/polnear.py): a gold
+the tool), then is scored with the research note's rule (bench/polnear.py): a gold
 content is found by the prediction covering > 0.3 (and > 0.8) of its characters, one to one.
 Prints articles/s, P/R/F1, recall on quotation-marked contents, and articles that raised.
 
@@ -17,8 +17,8 @@ Development sets (../shared/corpus_dev, gold.json; pipeline/extraction/gold_quot
 quote recall, attribution accuracy, wrong-named-person rate and speaker recall, and the misses
 with `--misses` (printed only, never written to the report: they quote the articles).
 
-    .venv/bin/python bench/extract_speed.py                 # test split, all tools, speed, dev sets
-    .venv/bin/python bench/extract_speed.py --split dev --tools ours --parts polnear
+    .venv/bin/python -m bench.extract_speed                 # test split, all tools, speed, dev sets
+    .venv/bin/python -m bench.extract_speed --split dev --tools ours --parts polnear
 
 textacy and sayswho are NOT project dependencies. To compare with them, run this script from a
 venv layered on the project's that has them (its Python sees the project's packages through a .pth):
@@ -27,7 +27,7 @@ venv layered on the project's that has them (its Python sees the project's packa
     echo "$PWD/.venv/lib/python3.11/site-packages" > /tmp/benchvenv/lib/python3.11/site-packages/project.pth
     /tmp/benchvenv/bin/pip install -c constraints.txt textacy rapidfuzz
     /tmp/benchvenv/bin/pip install --no-deps sayswho==0.1.4   # its pins would downgrade pytest and regex
-    /tmp/benchvenv/bin/python bench/report.py --only extract_speed
+    /tmp/benchvenv/bin/python -m bench.report --only extract_speed
 
 A tool that is not installed is skipped with a note. sayswho is run as `quote_finder` on text
 prepared by its own `prep_text_for_quote_detection` (it crashes on raw text); its offsets are
@@ -41,25 +41,14 @@ import cProfile
 import difflib
 import functools
 import importlib.util
-import os
 import pstats
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.config import ExtractConfig  # noqa: E402
-from pipeline.extract import extract_articles  # noqa: E402
-from pipeline.extraction import extract_quotes, load_nlp  # noqa: E402
-from pipeline.extraction.gender import first_names  # noqa: E402
-from pipeline.extraction.gold_quotes import Predicted, fold, merge, read_gold  # noqa: E402
-from pipeline.extraction.gold_quotes import score_article as score_gold  # noqa: E402
-from pipeline.extraction.polnear import (  # noqa: E402
+from bench import ROOT
+from bench.polnear import (
     PolnearArticle,
     Prediction,
     Score,
@@ -67,8 +56,14 @@ from pipeline.extraction.polnear import (  # noqa: E402
     read_split,
     score_article,
 )
-from pipeline.extraction.resolution import PersonRegistry  # noqa: E402
-from pipeline.ingest import read_article_file  # noqa: E402
+from pipeline.config import ExtractConfig
+from pipeline.extract import extract_articles
+from pipeline.extraction import extract_quotes, load_nlp
+from pipeline.extraction.gender import first_names
+from pipeline.extraction.gold_quotes import Predicted, fold, merge, read_gold
+from pipeline.extraction.gold_quotes import score_article as score_gold
+from pipeline.extraction.resolution import PersonRegistry
+from pipeline.ingest import read_article_file
 
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 CORPUS_DEV = ROOT.parent / "shared" / "corpus_dev"

@@ -15,13 +15,12 @@ Two figures are printed, because the target configs list well-known actors with 
 "all functions" (what the label stage does) and "text only" (speaker_prior and affiliation_prior
 left out), which measures what the quotes themselves say.
 
-    .venv/bin/python bench/label_agreement.py                 # every indexed article
-    .venv/bin/python bench/label_agreement.py --articles 15 16 --quotes
+    .venv/bin/python -m bench.label_agreement                 # every indexed article
+    .venv/bin/python -m bench.label_agreement --articles 15 16 --quotes
 """
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,19 +29,15 @@ from pathlib import Path
 
 import yaml
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.config import Params, compose, validate_params  # noqa: E402
-from pipeline.extract import extract_articles  # noqa: E402
-from pipeline.extraction import load_nlp  # noqa: E402
-from pipeline.ingest import ingest_files  # noqa: E402
-from pipeline.labeling.functions import find_actor  # noqa: E402
-from pipeline.labeling.label_model import weak_label  # noqa: E402
-from pipeline.records import Label, LabelledQuote, Quote  # noqa: E402
-from pipeline.speakers import NEUTRAL_WEIGHT, SpeakerStance, speaker_stance  # noqa: E402
+from bench import ROOT
+from pipeline.config import Params, compose, validate_params
+from pipeline.extract import extract_articles
+from pipeline.extraction import load_nlp
+from pipeline.ingest import ingest_files
+from pipeline.labeling.functions import find_actor
+from pipeline.labeling.label_model import weak_label
+from pipeline.records import Label, LabelledQuote, Quote
+from pipeline.speakers import NEUTRAL_WEIGHT, SpeakerStance, speaker_stance
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 TARGETS = Path(__file__).with_name("corpus_targets.yaml")

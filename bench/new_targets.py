@@ -24,10 +24,10 @@ Runners, one table each:
 A last table checks the neutral discount of pipeline/speakers.py: chosen on ../shared/corpus and the seed,
 the development sets shown beside it.
 
-    .venv/bin/python bench/new_targets.py                     # both sets, every step, both runners
-    .venv/bin/python bench/new_targets.py --runners weak      # the in-process diagnostic only (minutes)
-    .venv/bin/python bench/new_targets.py --sets chile_constitution_2022 --steps 0 -1 --speakers
-    .venv/bin/python bench/new_targets.py --quick             # smoke: one set, 3 articles, 2 steps, weak labels
+    .venv/bin/python -m bench.new_targets                     # both sets, every step, both runners
+    .venv/bin/python -m bench.new_targets --runners weak      # the in-process diagnostic only (minutes)
+    .venv/bin/python -m bench.new_targets --sets chile_constitution_2022 --steps 0 -1 --speakers
+    .venv/bin/python -m bench.new_targets --quick             # smoke: one set, 3 articles, 2 steps, weak labels
 """
 from __future__ import annotations
 
@@ -47,21 +47,16 @@ from typing import Any
 import numpy as np
 import yaml
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.catalog import SPEAKERS, Catalog  # noqa: E402
-from pipeline.config import ExtractConfig, Params, PathsConfig, compose, validate_params  # noqa: E402
-from pipeline.evaluate import bootstrap_interval  # noqa: E402
-from pipeline.extract import extract_articles  # noqa: E402
-from pipeline.extraction import load_nlp  # noqa: E402
-from pipeline.ingest import ingest_files  # noqa: E402
-from pipeline.labeling.label_model import weak_label  # noqa: E402
-from pipeline.records import LABELS, Label, LabelledQuote, Quote, normalise_text  # noqa: E402
-from pipeline.speakers import NEUTRAL_WEIGHT, speaker_key, speaker_rows, speaker_stance  # noqa: E402
+from bench import ROOT
+from pipeline.catalog import SPEAKERS, Catalog
+from pipeline.config import ExtractConfig, Params, PathsConfig, compose, validate_params
+from pipeline.extract import extract_articles
+from pipeline.extraction import load_nlp
+from pipeline.ingest import ingest_files
+from pipeline.labeling.label_model import weak_label
+from pipeline.metrics import bootstrap_interval
+from pipeline.records import LABELS, Label, LabelledQuote, Quote, normalise_text
+from pipeline.speakers import NEUTRAL_WEIGHT, speaker_key, speaker_rows, speaker_stance
 
 DEV = ROOT.parent / "shared" / "corpus_dev"
 BASELINE = "54281eb"   # main before issue 24: "today's engine"

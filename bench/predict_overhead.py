@@ -5,8 +5,8 @@ corpus (../shared/corpus, read in place) with their context, speaker and role, c
 batch size. Single-quote latency is p50/p95 over one-row calls; throughput is rows/s on batches
 of 1,000. The ratio column is exported / bare (the issue's goal: at most 1.3x).
 
-    .venv/bin/python bench/predict_overhead.py                 # models/stance (after make repro)
-    .venv/bin/python bench/predict_overhead.py --model PATH --singles 200 --repeats 5
+    .venv/bin/python -m bench.predict_overhead                 # models/stance (after make repro)
+    .venv/bin/python -m bench.predict_overhead --model PATH --singles 200 --repeats 5
 """
 from __future__ import annotations
 
@@ -14,18 +14,15 @@ import argparse
 import itertools
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
-from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
-from pipeline.config import PathsConfig  # noqa: E402
-from pipeline.errors import PipelineError, run_cli  # noqa: E402
+from bench import ROOT
+from pipeline.catalog import STANCE_MODEL, Catalog
+from pipeline.config import PathsConfig
+from pipeline.errors import PipelineError, run_cli
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 

@@ -3,13 +3,14 @@
 Each script's output is kept in docs/bench/<script>.json (command, start time, wall seconds,
 exit code, stdout), so one section can be rerun alone and the report reassembled from the rest:
 
-    .venv/bin/python bench/report.py                        # every script (make bench)
-    .venv/bin/python bench/report.py --only stance_quality  # rerun one, keep the others' saved output
-    .venv/bin/python bench/report.py --assemble             # only rewrite docs/benchmarks.md
-    .venv/bin/python bench/report.py --quick --output /tmp/bench.md   # smoke: tiny slices (CI)
+    .venv/bin/python -m bench.report                        # every script (make bench)
+    .venv/bin/python -m bench.report --only stance_quality  # rerun one, keep the others' saved output
+    .venv/bin/python -m bench.report --assemble             # only rewrite docs/benchmarks.md
+    .venv/bin/python -m bench.report --quick --output /tmp/bench.md   # smoke: tiny slices (CI)
 
-A script that is not in SCRIPTS but sits in bench/ is run without arguments (so a new script
-is never left out). The markdown is written atomically (temp file, then rename).
+A bench module with a `main()` that is not in SCRIPTS is run without arguments (so a new script
+is never left out); a module without one (bench/polnear.py) is a library of the others. The
+markdown is written atomically (temp file, then rename).
 """
 from __future__ import annotations
 
@@ -27,10 +28,8 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.files import atomic_open, write_json  # noqa: E402
+from bench import ROOT
+from pipeline.files import atomic_open, write_json
 
 SAVED = ROOT / "docs" / "bench"
 OUTPUT = ROOT / "docs" / "benchmarks.md"
@@ -76,17 +75,22 @@ SCRIPTS: tuple[Script, ...] = (
 )
 
 
+def runnable_modules(folder: Path = ROOT / "bench") -> list[str]:
+    """The bench modules that are scripts (define `main()`), never this driver."""
+    return sorted(path.stem for path in folder.glob("*.py")
+                  if path.stem != Path(__file__).stem and "\ndef main(" in path.read_text(encoding="utf-8"))
+
+
 def scripts_present(folder: Path = ROOT / "bench") -> list[Script]:
-    """The configured scripts that exist, then any other bench/*.py (never this driver)."""
-    known = {script.name: script for script in SCRIPTS}
-    present = [script for script in SCRIPTS if (folder / f"{script.name}.py").is_file()]
-    others = sorted(path.stem for path in folder.glob("*.py")
-                    if path.stem not in known and path.stem != Path(__file__).stem and not path.stem.startswith("_"))
-    return present + [Script(name, name) for name in others]
+    """The configured scripts that exist, then any other runnable bench module."""
+    runnable = runnable_modules(folder)
+    present = [script for script in SCRIPTS if script.name in runnable]
+    known = {script.name for script in SCRIPTS}
+    return present + [Script(name, name) for name in runnable if name not in known]
 
 
 def command(script: Script, quick: bool) -> list[str]:
-    return [f"bench/{script.name}.py", *(script.quick_args if quick else script.args)]
+    return ["-m", f"bench.{script.name}", *(script.quick_args if quick else script.args)]
 
 
 def with_args(scripts: list[Script], overrides: list[str]) -> list[Script]:
@@ -109,7 +113,7 @@ def run_script(script: Script, quick: bool) -> dict:
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    print(f"== bench/{script.name}.py", file=sys.stderr, flush=True)
+    print(f"== python -m bench.{script.name}", file=sys.stderr, flush=True)
     load_before = os.getloadavg()[0]
     completed = subprocess.run([sys.executable, *argv], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     return {"name": script.name, "command": f"{interpreter()} " + shlex.join(argv),
@@ -149,7 +153,7 @@ def machine() -> str:
 
 def section(script: Script, saved: dict | None) -> str:
     if saved is None:
-        return f"## {script.title}\n\nNot run yet: `.venv/bin/python bench/report.py --only {script.key}`.\n"
+        return f"## {script.title}\n\nNot run yet: `.venv/bin/python -m bench.report --only {script.key}`.\n"
     status = "" if saved["returncode"] == 0 else f" **exited with code {saved['returncode']}**"
     body = saved["stdout"].rstrip() or "(no output)"
     if not script.markdown:
@@ -162,7 +166,7 @@ def section(script: Script, saved: dict | None) -> str:
 
 def assemble(scripts: list[Script], saved: dict[str, dict]) -> str:
     parts = ["# Benchmarks\n",
-             "Written by `make bench` (`bench/report.py`): every script in `bench/`, its table, and the command "
+             "Written by `make bench` (`python -m bench.report`): every script in `bench/`, its table, and the command "
              "that reproduces it. Speed figures are medians or best-of-several where the script says so; ratios "
              "are against a baseline measured in the same run. Each section gives the 1-minute load average "
              "before and after it ran: a load above the core count means other work shared the CPU and the "

@@ -29,19 +29,18 @@
 
 Tables go to stdout (markdown), the growth plot to --plot (PNG).
 
-    .venv/bin/python bench/scale.py
-    .venv/bin/python bench/scale.py --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
-    .venv/bin/python bench/scale.py --skip repro encode train --fractions 100 --n-process 2  # resumable
-    .venv/bin/python bench/scale.py --skip repro encode extract engines  # train time only
-    .venv/bin/python bench/scale.py --skip repro encode extract train    # local engine vs Ray (about 3 hours)
-    .venv/bin/python bench/scale.py --quick                            # smoke: tiny sizes, no repro
+    .venv/bin/python -m bench.scale
+    .venv/bin/python -m bench.scale --skip repro --fractions 0.1 1 10   # 10x = 8,400 articles
+    .venv/bin/python -m bench.scale --skip repro encode train --fractions 100 --n-process 2  # resumable
+    .venv/bin/python -m bench.scale --skip repro encode extract engines  # train time only
+    .venv/bin/python -m bench.scale --skip repro encode extract train    # local engine vs Ray (about 3 hours)
+    .venv/bin/python -m bench.scale --quick                            # smoke: tiny sizes, no repro
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -57,16 +56,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
-from pipeline.config import ExtractConfig, PathsConfig  # noqa: E402
-from pipeline.errors import run_cli  # noqa: E402
-from pipeline.files import atomic_open, write_json  # noqa: E402
+from bench import ROOT, train_speed
+from pipeline.catalog import STANCE_MODEL, Catalog
+from pipeline.config import ExtractConfig, PathsConfig
+from pipeline.errors import run_cli
+from pipeline.files import atomic_open, write_json
 
 POLNEAR = ROOT.parent / "shared" / "data" / "polnear"
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
@@ -75,14 +69,6 @@ PARTS = ("repro", "encode", "extract", "engines", "train")
 TRAIN_KINDS = ("tfidf_logreg", "tfidf_svm", "embedding_logreg")
 CHECKPOINTS = ROOT / "docs" / "bench" / "scale"
 SEGMENT_ARTICLES = 4_200  # ~8 min with 2 processes: what a stopped run can lose
-
-
-def train_speed_module():
-    """bench/train_speed.py, for its SemEval examples and its `measure` (one definition of both)."""
-    spec = importlib.util.spec_from_file_location("train_speed", ROOT / "bench" / "train_speed.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -709,15 +695,15 @@ def projection(rows: list[EngineRow], facts: dict) -> None:
 
 def bench_train(sizes: list[int], kinds: list[str], seed: int) -> list[tuple[str, int, float, float]]:
     """(kind, n, fit s, predict s per 1,000) per kind and size, via train_speed's data and `measure`."""
-    speed = train_speed_module()
-    base = speed.read_semeval(SEMEVAL)
-    speed.import_libraries()
-    predict_examples = speed.examples_of_size(base, speed.PREDICT_SIZE, seed + 1)
+    base = train_speed.read_semeval(SEMEVAL)
+    train_speed.import_libraries()
+    predict_examples = train_speed.examples_of_size(base, train_speed.PREDICT_SIZE, seed + 1)
     rows = []
     for kind in kinds:
         for size in sizes:
-            fit_s, predict_s = speed.measure(kind, speed.examples_of_size(base, size, seed), predict_examples, seed)
-            rows.append((kind, size, fit_s, predict_s * 1000 / speed.PREDICT_SIZE))
+            examples = train_speed.examples_of_size(base, size, seed)
+            fit_s, predict_s = train_speed.measure(kind, examples, predict_examples, seed)
+            rows.append((kind, size, fit_s, predict_s * 1000 / train_speed.PREDICT_SIZE))
             print(f"  train {kind} n={size}: fit {fit_s:.1f} s", file=sys.stderr, flush=True)
     return rows
 

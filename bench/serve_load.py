@@ -13,12 +13,12 @@ that failed, bad ones not rejected with a 4xx and abuse not answered as expected
 the mix; exits 1 if any of those counts is not zero. The goal is >= 200 good req/s for the
 default model.
 
-    .venv/bin/python bench/serve_load.py                      # starts its own server on models/stance
-    .venv/bin/python bench/serve_load.py --workers 1 2 4      # one run per worker count
-    .venv/bin/python bench/serve_load.py --url http://127.0.0.1:5001   # a running `make serve`
-    .venv/bin/python bench/serve_load.py --plain-mlflow       # `mlflow models serve` instead
-    .venv/bin/python bench/serve_load.py --no-abuse           # without the abuse run
-    .venv/bin/python bench/serve_load.py --quick              # smoke: a few requests
+    .venv/bin/python -m bench.serve_load                      # starts its own server on models/stance
+    .venv/bin/python -m bench.serve_load --workers 1 2 4      # one run per worker count
+    .venv/bin/python -m bench.serve_load --url http://127.0.0.1:5001   # a running `make serve`
+    .venv/bin/python -m bench.serve_load --plain-mlflow       # `mlflow models serve` instead
+    .venv/bin/python -m bench.serve_load --no-abuse           # without the abuse run
+    .venv/bin/python -m bench.serve_load --quick              # smoke: a few requests
 """
 from __future__ import annotations
 
@@ -39,12 +39,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.catalog import STANCE_MODEL, Catalog  # noqa: E402
-from pipeline.config import PathsConfig  # noqa: E402
-from pipeline.errors import PipelineError, run_cli  # noqa: E402
+from bench import ROOT
+from pipeline.catalog import STANCE_MODEL, Catalog
+from pipeline.config import PathsConfig
+from pipeline.errors import PipelineError, run_cli
 
 GOOD = [
     {"text": "Such a referendum will have no legal force", "speaker": "David Zalkaliani",
@@ -354,7 +352,7 @@ def abuse_summary() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/serve_load.py", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.serve_load", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL))
     parser.add_argument("--url", help="load a running server instead of starting one (127.0.0.1 only)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="server workers; one run per count")

@@ -9,8 +9,8 @@ functions are written for the news target, not for tweets.
 Each kind runs with its conf/model/<kind>.yaml defaults. Transformer kinds run on fewer
 examples (their time per 1,000 is scaled linearly and includes loading the encoder).
 
-    CI=true .venv/bin/python bench/train_speed.py            # all kinds, default sizes
-    .venv/bin/python bench/train_speed.py --kinds majority tfidf_svm --sizes 1000 4000
+    CI=true .venv/bin/python -m bench.train_speed            # all kinds, default sizes
+    .venv/bin/python -m bench.train_speed --kinds majority tfidf_svm --sizes 1000 4000
 """
 from __future__ import annotations
 
@@ -22,14 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipeline.config import ModelConfig  # noqa: E402
-from pipeline.models import MODEL_KINDS, build_model  # noqa: E402
-from pipeline.records import LABELS  # noqa: E402
+from bench import ROOT
+from pipeline import protocol
+from pipeline.models import MODEL_KINDS, build_model
+from pipeline.records import LABELS
 
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2016_task6"
 STANCE = {"FAVOR": "support", "AGAINST": "oppose", "NONE": "neutral"}
@@ -95,8 +91,7 @@ def import_libraries() -> None:
 
 def measure(kind: str, examples: list[dict], predict_examples: list[dict], seed: int) -> tuple[float, float]:
     """Seconds to fit on `examples` and to predict `predict_examples`."""
-    config = ModelConfig.model_validate(yaml.safe_load((ROOT / "conf" / "model" / f"{kind}.yaml").read_text()))
-    model = build_model(config, seed)
+    model = build_model(protocol.model_config(ROOT / "conf", kind), seed)
     with contextlib.redirect_stdout(sys.stderr):  # trainers print their logs; keep stdout for the table
         start = time.perf_counter()
         model.fit(examples, [row["label"] for row in examples])

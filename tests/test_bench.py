@@ -5,7 +5,7 @@ every script runs and prints its table, and that the numbers it prints are compu
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import itertools
 import json
 import os
@@ -16,206 +16,142 @@ import types
 import pytest
 
 from helpers import REPO_ROOT
-from pipeline.evaluate import classification_metrics
 
 BENCH = REPO_ROOT / "bench"
 
 
 def bench_module(name: str):
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def three_label_rows() -> list[dict]:
-    """30 training rows of one target, the three labels in turn."""
-    return [{"id": str(i), "target": "t", "label": ("support", "oppose", "neutral")[i % 3], "text": ""}
-            for i in range(30)]
-
-
-def two_seconds_a_fit(monkeypatch, quality) -> None:
-    """The bench's clock steps 2 s per reading, so every timed fit "takes" 2 s whatever the load on the machine."""
-    clock = itertools.count(0.0, 2.0)
-    monkeypatch.setattr(quality, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    return importlib.import_module(f"bench.{name}")
 
 
 def smoke(*argv: str, timeout: int = 300) -> str:
-    """Run a bench script in its smoke mode from the project root; it must exit 0. Returns stdout."""
-    done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+    """Run a bench script (`python -m bench.<name> ...`) from the project root; it must exit 0. Returns stdout."""
+    done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "CI": "true", "HF_HUB_OFFLINE": "1",
                                "HF_DATASETS_OFFLINE": "1"})
     assert done.returncode == 0, f"{argv} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
 
 
-def test_semeval_is_scored_by_the_pipelines_f_avg_on_the_published_scale():
+def quality_args(*argv: str):
     quality = bench_module("stance_quality")
-    gold = ["support", "support", "oppose", "oppose", "neutral", "neutral"]
-    guess = ["support", "oppose", "oppose", "oppose", "neutral", "support"]
-    # support: P 1/2, R 1/2 -> F1 0.5; oppose: P 2/3, R 1 -> F1 0.8; neutral is left out.
-    metrics, official = quality.score(quality.BENCHMARKS["semeval2016_task6"], gold, guess)
-    assert official == pytest.approx(65.0) and metrics["macro_f1"] == classification_metrics(gold, guess)["macro_f1"]
+    return quality, quality.parse_args(list(argv))
 
 
-def test_stratified_sample_keeps_label_proportions_and_is_seeded():
-    quality = bench_module("stance_quality")
-    rows = [{"label": "support"}] * 60 + [{"label": "oppose"}] * 30 + [{"label": "neutral"}] * 10
-    sample = quality.stratified_sample(rows, 20, seed=1)
-    assert [sum(r["label"] == label for r in sample) for label in ("support", "oppose", "neutral")] == [12, 6, 2]
-    assert quality.stratified_sample(rows, None, seed=1) is rows and quality.stratified_sample(rows, 500, 1) is rows
+def fits_in_two_seconds(monkeypatch, labels=None) -> list:
+    """Every fit returns the gold labels (or `labels`) and "takes" 2 s whatever the load on the machine; the
+    (config, per_target) of each fit is recorded."""
+    from pipeline import protocol
+
+    calls = []
+
+    def guess(config, train, test, seed, per_target=False):
+        calls.append((config, per_target))
+        return [labels or row["label"] for row in test]
+
+    clock = itertools.count(0.0, 2.0)
+    monkeypatch.setattr(protocol, "fit_predict", guess)
+    monkeypatch.setattr(protocol, "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(bench_module("stance_quality"), "time", types.SimpleNamespace(perf_counter=lambda: next(clock)))
+    monkeypatch.setattr(bench_module("stance_quality"), "bootstrap_macro_f1", lambda gold, guess, n, seed: (1.0, 1.0))
+    return calls
 
 
-def test_tuning_grid_starts_at_its_first_values_and_dev_split_keeps_every_target_and_label():
-    quality = bench_module("stance_quality")
-    points = quality.grid_points({"class_weight": ["balanced", None], "C": [1.0, 4.0]})
-    assert points[0] == {"class_weight": "balanced", "C": 1.0} and len(points) == 4 and len(set(map(str, points))) == 4
-    rows = [{"id": str(i), "target": f"t{i % 2}", "label": ("support", "oppose")[i // 2 % 2]} for i in range(40)]
-    fit, dev = quality.dev_split(rows, seed=0)
-    assert len(dev) == 8 and not {r["id"] for r in fit} & {r["id"] for r in dev}
-    assert {(r["target"], r["label"]) for r in dev} == {(r["target"], r["label"]) for r in rows}
-    rows += [{"id": f"lone{i}", "target": f"a topic seen once {i}", "label": label}  # VAST has thousands
-             for i, label in enumerate(["neutral", "neutral", "oppose"])]
-    fit, dev = quality.dev_split(rows, seed=0)
-    assert len(fit) + len(dev) == 43 and not {r["id"] for r in fit} & {r["id"] for r in dev}
-    assert len(dev) == 9  # 20% of 43, rounded up
+def rows_of(targets: tuple[str, ...], n: int = 30) -> list[dict]:
+    return [{"id": str(i), "target": targets[i % len(targets)], "label": ("support", "oppose", "neutral")[i % 3],
+             "text": "words"} for i in range(n)]
 
 
-def test_a_cell_cached_before_a_param_existed_matches_only_the_value_that_kept_the_old_behaviour():
-    quality = bench_module("stance_quality")
-
-    def key(params, **extra):
-        return {"set": "gwsd", "config": {"name": "embedding_logreg", "inputs": ["text"], "params": params}, **extra}
-
-    old = key({"C": 1.0})  # saved before ngram_features existed: it measured the embedding alone
-    assert quality.comparable_key(old) == quality.comparable_key(key({"C": 1.0, "ngram_features": False}))
-    # ngram_features' default is now true: a default run must refit, not read the old cell back
-    assert quality.comparable_key(old) != quality.comparable_key(key({"C": 1.0, "ngram_features": True}))
-    assert quality.comparable_key(old) != quality.comparable_key(key({"C": 4.0, "ngram_features": False}))
+def test_the_sets_file_names_every_corpus_it_scores_and_takes_metric_and_protocol_from_there():
+    benchmarks = bench_module("quality_tables").read_benchmarks()[0]
+    assert list(benchmarks) == ["semeval2016_task6", "vast", "gwsd", "catalonia_ca", "catalonia_es"]
+    semeval = benchmarks["semeval2016_task6"]
+    assert (semeval.metric, semeval.per_target, semeval.scale, semeval.digits) == ("f_avg", True, 100.0, 2)
+    gwsd = benchmarks["gwsd"]
+    assert (gwsd.metric, gwsd.per_target, gwsd.digits) == ("macro_f1", False, 3)
+    assert dict(benchmarks["vast"].caps) == {"encoding": 2000, "fine_tuning": 4000}
+    assert semeval.anchors.endswith("here 68.62; per-target majority 65.22")  # folded YAML lines join with a space
 
 
-def test_a_tuned_cell_survives_a_default_change_of_a_param_its_grid_sets_but_not_of_any_other():
-    quality = bench_module("stance_quality")
+def test_a_tuned_cells_key_leaves_out_the_params_its_grid_sets():
+    from pipeline.config import ModelConfig
+
+    cells = bench_module("quality_cells")
+    rows = rows_of(("t",), 6)
     grid = {"ngram_features": [False, True], "C": [1.0, 4.0]}
 
-    def key(params):
-        return {"set": "gwsd", "grid": grid,
-                "config": {"name": "embedding_logreg", "inputs": ["text"], "params": params}}
+    def key(params, tuned=True):
+        config = ModelConfig(name="embedding_logreg", params=params)
+        return cells.cell_key("gwsd", "embedding_logreg_tuned", config, False, rows, rows, 0,
+                              *((grid, 0.2) if tuned else ()))
 
     saved = key({"C": 1.0, "ngram_features": False, "normalize": True})
-    assert quality.comparable_key(saved) == quality.comparable_key(key({"C": 4.0, "ngram_features": True,
-                                                                          "normalize": True}))
-    assert quality.comparable_key(saved) != quality.comparable_key(key({"C": 1.0, "ngram_features": False,
-                                                                          "normalize": False}))
-
-
-def test_tuning_picks_the_best_dev_score_from_the_training_rows_alone(monkeypatch):
-    quality = bench_module("stance_quality")
-    rows = three_label_rows()
-    seen = []
-
-    def guess(config, per_target, train, test, seed):  # C=1 unweighted is right on dev, everything else "support"
-        seen.extend(row["id"] for row in train + test)
-        right = config.params["C"] == 1.0 and config.params["class_weight"] is None
-        return [row["label"] if right else "support" for row in test], 1
-
-    monkeypatch.setattr(quality, "predict_by_target", guess)
-    bounds = quality.Bounds(None, None, 1.0, 1)
-    point, scores, _ = quality.tune("tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], ["text"], False, rows, bounds, 0)
-    assert point == {"class_weight": None, "C": 1.0} and len(scores) == 6 and max(s for _, s in scores) == 1.0
-    assert set(seen) == {row["id"] for row in rows}  # fit + dev = the training rows it was given
-
-
-def test_an_interrupted_tuning_resumes_at_the_first_point_it_had_not_scored(monkeypatch, tmp_path):
-    quality = bench_module("stance_quality")
-    rows = three_label_rows()
-    fitted = []
-
-    def guess(config, per_target, train, test, seed):  # C=1 unweighted is right; the 4th fit is interrupted
-        if len(fitted) == 3 and not resumed:
-            raise KeyboardInterrupt
-        fitted.append((config.params["class_weight"], config.params["C"]))
-        right = config.params["C"] == 1.0 and config.params["class_weight"] is None
-        return [row["label"] if right else "support" for row in test], 1
-
-    monkeypatch.setattr(quality, "predict_by_target", guess)
-    two_seconds_a_fit(monkeypatch, quality)
-    bounds, benchmark = quality.Bounds(None, None, 1.0, 1), quality.BENCHMARKS["gwsd"]
-    config = quality.model_config("tfidf_svm_tuned", ["text"], bounds)
-    key = {**quality.cell_key("gwsd", "tfidf_svm_tuned", config, False, rows, rows, 0),
-           "grid": quality.TUNING_GRIDS["tfidf_svm"], "dev_fraction": quality.DEV_FRACTION}
-    checkpoint = tmp_path / "gwsd.tfidf_svm_tuned.dev.json"
-    resumed = False
-    with pytest.raises(KeyboardInterrupt):
-        quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0, checkpoint, key)
-    assert len(json.loads(checkpoint.read_text())["points"]) == 3
-    resumed = True
-    point, scores, seconds = quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0,
-                                          checkpoint, key)
-    assert fitted == [("balanced", 0.5), ("balanced", 1.0), ("balanced", 0.25),
-                      (None, 0.5), (None, 1.0), (None, 0.25)]  # each point fitted once across the two runs
-    assert point == {"class_weight": None, "C": 1.0} and len(scores) == 6
-    assert seconds == 12.0  # the three saved points' time counts too
-    # A checkpoint of another cell (other rows) is not resumed from: every point is fitted again.
-    other = {**key, "rows": "other"}
-    quality.tune("tfidf_svm_tuned", benchmark, ["text"], False, rows, bounds, 0, checkpoint, other)
-    assert len(fitted) == 12
+    assert saved == key({"C": 4.0, "ngram_features": True, "normalize": True})  # a default the grid overrides
+    assert saved != key({"C": 1.0, "ngram_features": False, "normalize": False})
+    assert key({"C": 1.0}, tuned=False) != key({"C": 4.0}, tuned=False)
 
 
 def test_a_written_tuned_cell_drops_its_dev_checkpoint_and_reports_the_points_time(monkeypatch, tmp_path):
-    quality = bench_module("stance_quality")
-    rows = three_label_rows()
-    monkeypatch.setattr(quality, "predict_by_target", lambda config, per_target, train, test, seed:
-                        ([row["label"] for row in test], 1))
-    monkeypatch.setattr(quality, "bootstrap_macro_f1", lambda gold, guess, n, seed: (1.0, 1.0))
-    two_seconds_a_fit(monkeypatch, quality)
-    bounds = quality.Bounds(None, None, 1.0, 1)
-    result = quality.run_model("gwsd", "tfidf_svm_tuned", quality.BENCHMARKS["gwsd"], rows, rows, bounds, 0, tmp_path)
+    quality, args = quality_args("--sets", "gwsd")
+    fits_in_two_seconds(monkeypatch)
+    cache = bench_module("quality_cells").CellCache(tmp_path)
+    rows = rows_of(("t",))
+    result = quality.run_cell(args.benchmarks["gwsd"], "tfidf_svm_tuned", rows, rows, args, cache)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["gwsd.tfidf_svm_tuned.json"]
     # all six points tie, so the first is refitted; tuning = the six points' 2 s each
     assert "; tuning 12 s): refitted with class_weight=balanced C=0.5" in result.bound
     assert result.fit_s == 2.0  # the refit, timed apart from the tuning
+    again = quality.run_cell(args.benchmarks["gwsd"], "tfidf_svm_tuned", rows, rows, args, cache)
+    assert (again.bound, again.computed) == (result.bound, result.computed)  # read back, not refitted
+
+
+def test_dev_scores_are_resumed_only_by_the_cell_that_saved_them(tmp_path):
+    cells = bench_module("quality_cells")
+    cache, key = cells.CellCache(tmp_path), {"set": "gwsd", "name": "tfidf_svm_tuned", "rows": "abc", "grid": {}}
+    cache.save_dev_scores(key, {'{"C": 1.0}': {"score": 0.5, "seconds": 2.0}})
+    assert cache.dev_scores(key) == {'{"C": 1.0}': {"score": 0.5, "seconds": 2.0}}
+    assert cache.dev_scores({**key, "rows": "other rows"}) == {}  # another cell's: every point is fitted again
+    assert cells.CellCache(None).dev_scores(key) == {}
 
 
 def test_on_semeval_every_kind_but_finetune_fits_per_target_and_finetune_one_target_aware_model(monkeypatch):
-    quality = bench_module("stance_quality")
-    rows = [{"id": str(i), "target": ("a", "b")[i % 2], "label": ("support", "oppose", "neutral")[i % 3],
-             "text": "words"} for i in range(12)]
-    calls = {}
-
-    def guess(config, per_target, train, test, seed):
-        calls[config.name] = (per_target, tuple(config.inputs))
-        return [row["label"] for row in test], 2 if per_target else 1
-
-    monkeypatch.setattr(quality, "predict_by_target", guess)
-    bounds = quality.Bounds(None, None, 1.0, 1)
-    semeval = quality.BENCHMARKS["semeval2016_task6"]
+    quality, args = quality_args()
+    calls = fits_in_two_seconds(monkeypatch)
+    rows, semeval = rows_of(("a", "b"), 12), args.benchmarks["semeval2016_task6"]
+    cache = bench_module("quality_cells").CellCache(None)
     for kind in ("tfidf_svm", "embedding_logreg", "setfit", "finetune"):
-        result = quality.run_model("semeval2016_task6", kind, semeval, rows, rows, bounds, 0)
+        result = quality.run_cell(semeval, kind, rows, rows, args, cache)
         assert result.models == ("one" if kind == "finetune" else "one per target (2)")
-    assert calls["tfidf_svm"] == calls["embedding_logreg"] == calls["setfit"] == (True, ("text",))
-    assert calls["finetune"] == (False, ("target", "text"))
+        assert result.metric == 100.0  # F_avg on the published scale
+    inputs = {config.name: (tuple(config.inputs), per_target) for config, per_target in calls}
+    assert inputs["tfidf_svm"] == inputs["embedding_logreg"] == inputs["setfit"] == (("text",), True)
+    assert inputs["finetune"] == (("target", "text"), True)  # the registry fits it once: it reads the target
 
 
-def test_a_tuned_row_states_the_cpu_bounds_its_grid_does_not_set(monkeypatch):
-    quality = bench_module("stance_quality")
-    bounds = quality.Bounds(4000, None, 3.0, 100)
-    assert bounds.describe("finetune", 100, tuned=True) == "3 epoch(s)"  # the grid moves the learning rate
-    assert bounds.describe("setfit", 5000, tuned=True) == (
-        "a stratified sample of at most 4,000 training examples, at most 100 contrastive steps of 16 pairs")
-    monkeypatch.setitem(quality.TUNING_GRIDS, "finetune", {**quality.TUNING_GRIDS["finetune"], "epochs": [3.0, 6.0]})
-    assert bounds.describe("finetune", 100, tuned=True) == ""
-    assert bounds.describe("finetune", 100) == "3 epoch(s)"
+def test_a_row_states_its_cpu_bounds_but_not_one_its_grid_sets(monkeypatch):
+    from pipeline.models.finetune import FinetuneModel
+
+    quality, args = quality_args("--cap", "fine_tuning=10")
+    fits_in_two_seconds(monkeypatch)
+    rows, gwsd = rows_of(("t",)), args.benchmarks["gwsd"]
+    cache = bench_module("quality_cells").CellCache(None)
+    assert quality.run_cell(gwsd, "finetune", rows, rows, args, cache).bound == (
+        "a stratified sample of at most 10 training examples, 3 epoch(s)")
+    assert quality.run_cell(gwsd, "setfit", rows, rows, args, cache).train_n == 10
+    uncapped = quality.parse_args([])
+    assert "3 epoch(s)" in quality.run_cell(gwsd, "finetune_tuned", rows, rows, uncapped, cache).bound
+    monkeypatch.setattr(FinetuneModel, "tuning_grid", {"epochs": [3.0, 6.0]})
+    assert "epoch(s)" not in quality.run_cell(gwsd, "finetune_tuned", rows, rows, uncapped, cache).bound
 
 
 def test_summary_puts_each_model_against_its_sets_anchor_and_the_best_here_against_the_published_best(capsys):
-    quality = bench_module("stance_quality")
+    tables = bench_module("quality_tables")
+    benchmarks = tables.read_benchmarks()[0]
 
     def row(name, metric, ci):
-        return quality.Result(name, ["text"], "one", 10, metric, {"macro_f1": metric, "accuracy": 0.5}, ci, 1.0)
+        return tables.Result(name, ["text"], "one", 10, metric, {"macro_f1": metric, "accuracy": 0.5}, ci, 1.0)
 
-    quality.print_summary({
+    tables.print_summary(benchmarks, {
         "semeval2016_task6": [row("majority", 65.0, (0.4, 0.5)), row("tfidf_svm", 69.5, (0.6, 0.7))],
         "vast": [row("tfidf_svm", 0.300, (0.28, 0.32)), row("finetune", 0.641, (0.615, 0.663))],
         "gwsd": [],  # nothing run: no column
@@ -232,17 +168,10 @@ def test_summary_puts_each_model_against_its_sets_anchor_and_the_best_here_again
 
 
 def test_summary_is_left_out_for_a_single_set(capsys):
-    quality = bench_module("stance_quality")
-    result = quality.Result("tfidf_svm", ["text"], "one", 10, 0.6, {"macro_f1": 0.6, "accuracy": 0.6}, (0.5, 0.7), 1)
-    quality.print_summary({"gwsd": [result]})
+    tables = bench_module("quality_tables")
+    result = tables.Result("tfidf_svm", ["text"], "one", 10, 0.6, {"macro_f1": 0.6, "accuracy": 0.6}, (0.5, 0.7), 1)
+    tables.print_summary(tables.read_benchmarks()[0], {"gwsd": [result]})
     assert capsys.readouterr().out == ""
-
-
-def test_semeval_config_gives_the_official_task_a_split(shared):
-    quality = bench_module("stance_quality")
-    train, test = quality.load_set("semeval2016_task6")
-    assert (len(train), len(test)) == (2914, 1249)  # trial + training, test A (SOURCE.md)
-    assert len({row["target"] for row in test}) == 5
 
 
 def test_scale_writes_distinct_copies_that_ingest_keeps(tmp_path):
@@ -301,7 +230,7 @@ def test_scale_large_sizes_resume_from_their_checkpoint_and_are_then_read_back(t
 
 @pytest.mark.slow
 def test_scale_smoke(shared):
-    out = smoke("bench/scale.py", "--quick", timeout=1200)  # the engines part starts a two-node Ray cluster
+    out = smoke("bench.scale", "--quick", timeout=1200)  # the engines part starts a two-node Ray cluster
     assert "### Ingest and extract vs corpus size" in out and "| tfidf_logreg | 200 |" in out
     assert "![growth with corpus and training size](" in out
     engines = out.split("### Extract on the local engine and on Ray")[1]
@@ -309,46 +238,46 @@ def test_scale_smoke(shared):
 
 
 def test_train_speed_smoke(shared):
-    out = smoke("bench/train_speed.py", "--quick")
+    out = smoke("bench.train_speed", "--quick")
     assert "tfidf_logreg" in out and "majority" in out
 
 
 def test_extract_speed_smoke(shared):
-    out = smoke("bench/extract_speed.py", "--quick")
+    out = smoke("bench.extract_speed", "--quick")
     assert "PolNeAR dev: 3 articles" in out and "ours" in out
     assert "bare spaCy nlp.pipe" in out and "Where the time goes" in out
 
 
 @pytest.mark.slow
 def test_predict_overhead_smoke(pipeline_project, shared):
-    out = smoke("bench/predict_overhead.py", "--quick", "--model", str(pipeline_project / "models" / "stance"))
+    out = smoke("bench.predict_overhead", "--quick", "--model", str(pipeline_project / "models" / "stance"))
     assert "exported pyfunc" in out
 
 
 def test_report_assembles_machine_commands_and_failures(tmp_path):
     report = bench_module("report")
     scripts = [report.Script("stance_quality", "Quality", markdown=True), report.Script("train_speed", "Train")]
-    saved = {"stance_quality": {"command": ".venv/bin/python bench/stance_quality.py", "started": "now",
+    saved = {"stance_quality": {"command": ".venv/bin/python -m bench.stance_quality", "started": "now",
                                 "seconds": 3.0, "returncode": 0, "stdout": "| a | b |\n", "quick": False},
-             "train_speed": {"command": ".venv/bin/python bench/train_speed.py", "started": "now", "seconds": 1.0,
+             "train_speed": {"command": ".venv/bin/python -m bench.train_speed", "started": "now", "seconds": 1.0,
                              "returncode": 1, "stdout": "kind n\n", "quick": True}}
     text = report.assemble(scripts + [report.Script("serve_load", "Serve")], saved)
     assert "## Machine" in text and "cores" in text and "Python" in text and "torch" in text
-    assert "Reproduce: `.venv/bin/python bench/stance_quality.py`" in text and "| a | b |" in text
+    assert "Reproduce: `.venv/bin/python -m bench.stance_quality`" in text and "| a | b |" in text
     assert "```\nkind n\n```" in text and "exited with code 1" in text and "quick smoke run" in text
-    assert "Not run yet: `.venv/bin/python bench/report.py --only serve_load`" in text
+    assert "Not run yet: `.venv/bin/python -m bench.report --only serve_load`" in text
 
 
 def test_report_lists_every_bench_script():
     report = bench_module("report")
     names = [script.name for script in report.scripts_present()]
-    on_disk = {path.stem for path in BENCH.glob("*.py")} - {"report"}
-    assert set(names) == on_disk and names[0] == "stance_quality"
+    scripts = {path.stem for path in BENCH.glob("*.py") if "\ndef main(" in path.read_text()} - {"report"}
+    assert set(names) == scripts and names[0] == "stance_quality" and "polnear" not in names
 
 
 def test_report_quick_run_writes_the_markdown_elsewhere(tmp_path, shared):
     out = tmp_path / "bench.md"
-    done = subprocess.run([sys.executable, "bench/report.py", "--quick", "--only", "stance_quality",
+    done = subprocess.run([sys.executable, "-m", "bench.report", "--quick", "--only", "stance_quality",
                            "--saved", str(tmp_path), "--output", str(out)], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -365,15 +294,14 @@ def test_report_args_override_one_script():
     report = bench_module("report")
     scripts = [report.Script("stance_quality", "Quality"), report.Script("scale", "Scale", args=("--skip", "repro"))]
     changed = report.with_args(scripts, ["stance_quality=--from-cache --sets gwsd"])
-    assert report.command(changed[0], quick=False) == ["bench/stance_quality.py", "--from-cache", "--sets", "gwsd"]
+    assert report.command(changed[0], quick=False) == ["-m", "bench.stance_quality", "--from-cache", "--sets", "gwsd"]
     assert changed[1] == scripts[1]
 
 
 def test_quality_from_cache_fits_nothing(tmp_path, shared):
-    quality = bench_module("stance_quality")
-    out = smoke("bench/stance_quality.py", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
+    out = smoke("bench.stance_quality", "--from-cache", "--cache", str(tmp_path), "--sets", "gwsd")
     assert "Not run here (CPU time): majority, tfidf_svm, tfidf_svm_anchor, embedding_logreg" in out
-    assert not list(tmp_path.iterdir()) and quality.BENCHMARKS["vast"].embedding_cap == 2000
+    assert not list(tmp_path.iterdir())
 
 
 def test_scale_extract_table_compares_each_n_process_with_its_smallest_size_and_with_one_process(capsys):

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import SHARED
-from pipeline.extraction import extract_quotes, load_nlp
-from pipeline.extraction.polnear import (
+from bench.polnear import (
     GoldAttribution,
     PolnearArticle,
     Prediction,
@@ -19,6 +17,8 @@ from pipeline.extraction.polnear import (
     read_split,
     score_article,
 )
+from helpers import SHARED
+from pipeline.extraction import extract_quotes, load_nlp
 from pipeline.records import Quote
 
 ANNOTATION = (

@@ -1,17 +1,13 @@
-"""bench/label_agreement.py: index parsing, per-speaker aggregation, agreement arithmetic, one real article."""
+"""python -m bench.label_agreement: index parsing, per-speaker aggregation, agreement arithmetic, one real article."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 
 from helpers import REPO_ROOT
 from pipeline.config import compose, validate_params
 from pipeline.records import quote_id
 
-SPEC = importlib.util.spec_from_file_location("label_agreement", REPO_ROOT / "bench" / "label_agreement.py")
-bench = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = bench     # dataclasses look their module up there
-SPEC.loader.exec_module(bench)
+bench = importlib.import_module("bench.label_agreement")
 
 INDEX = """| # | File | Outlet | Speaker stances |
 |---|---|---|---|

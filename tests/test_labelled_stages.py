@@ -11,7 +11,8 @@ import yaml
 from helpers import REPO_ROOT, project_copy, run
 from pipeline.config import ModelConfig, Params, SplitConfig, compose, dump_params, validate_params
 from pipeline.errors import PipelineError
-from pipeline.evaluate import cannot_run, evaluate_rows, f_avg, macro_f1, summary_line
+from pipeline.evaluate import cannot_run, evaluate_rows, summary_line
+from pipeline.metrics import f_avg, macro_f1
 from pipeline.models import build_model, fits_per_target, load_model
 from pipeline.records import LabelledQuote, read_records, read_split
 from pipeline.tracking import evaluation_metrics, labeling_metrics

@@ -1,4 +1,4 @@
-"""bench/new_targets.py: gold speakers matched to speakers.csv rows, the scores, the configuration steps,
+"""python -m bench.new_targets: gold speakers matched to speakers.csv rows, the scores, the configuration steps,
 gold attribution, the seed's speaker stances, and a smoke run on a development set."""
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ import pytest
 
 from helpers import REPO_ROOT
 from pipeline.config import compose, validate_params
-from pipeline.evaluate import classification_metrics
+from pipeline.metrics import classification_metrics
 from pipeline.records import Quote
 
-SPEC = importlib.util.spec_from_file_location("new_targets", REPO_ROOT / "bench" / "new_targets.py")
-bench = importlib.util.module_from_spec(SPEC)
-sys.modules[SPEC.name] = bench     # dataclasses look their module up there
-SPEC.loader.exec_module(bench)
+bench = importlib.import_module("bench.new_targets")
 
 
 def row(scope, article, speaker, support=0.0, oppose=0.0, neutral=0.0):
@@ -124,7 +121,7 @@ def test_seed_stances_take_the_one_side_of_a_speakers_gold_quotes(tmp_path):
 
 @pytest.mark.slow
 def test_quick_run_prints_a_table_per_attribution(shared):
-    done = subprocess.run([sys.executable, "bench/new_targets.py", "--quick"], cwd=REPO_ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "bench.new_targets", "--quick"], cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("| today's engine |") == 2

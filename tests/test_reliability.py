@@ -102,11 +102,11 @@ def test_dvc_push_then_pull_into_an_empty_cache_gives_the_same_data(second_proje
 
 @pytest.mark.slow
 def test_serve_load_smoke(pipeline_project):
-    """bench/serve_load.py on a tiny slice: its own server, good and bad requests, without and with the
+    """python -m bench.serve_load on a tiny slice: its own server, good and bad requests, without and with the
     abuse mix beside them, a table, exit 0."""
-    from helpers import REPO_ROOT, exported_snapshot
+    from helpers import exported_snapshot
 
-    done = run([sys.executable, str(REPO_ROOT / "bench" / "serve_load.py"), "--quick", "--bad-every", "3",
+    done = run([sys.executable, "-m", "bench.serve_load", "--quick", "--bad-every", "3",
                 "--model", str(exported_snapshot(pipeline_project))], pipeline_project, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     [header] = [line for line in done.stdout.splitlines() if line.startswith("| workers |")]

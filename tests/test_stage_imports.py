@@ -14,6 +14,8 @@ from helpers import REPO_ROOT
 ENTRY_POINTS = {"ingest": "ingest_files", "extract": "extract_stage", "label": "label_stage", "split": "plan_split",
                 "train": "fit_candidate", "evaluate": "evaluate_rows", "export": "describe_model",
                 "predict": "predict_quotes"}
+# Modules that compose stages, as the bench and the tests do: they too may use entry points only.
+DRIVERS = {"protocol"}
 
 
 def stage_imports(path: Path) -> list[tuple[str, str]]:
@@ -40,7 +42,7 @@ def test_a_stage_imports_only_the_entry_points_of_other_stages_and_other_modules
         for stage, name in stage_imports(path):
             if stage == module:
                 continue
-            if module not in ENTRY_POINTS or name != ENTRY_POINTS[stage]:
+            if (module not in ENTRY_POINTS and module not in DRIVERS) or name != ENTRY_POINTS[stage]:
                 wrong.append(f"pipeline/{module}.py imports {name} from pipeline.{stage}")
     assert wrong == []
 

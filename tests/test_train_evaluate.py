@@ -13,7 +13,8 @@ import yaml
 
 from helpers import REPO_ROOT
 from pipeline.config import SplitConfig, compose, validate_params
-from pipeline.evaluate import bootstrap_macro_f1, classification_metrics, error_table, out_of_fold_proba
+from pipeline.evaluate import error_table, out_of_fold_proba
+from pipeline.metrics import bootstrap_macro_f1, classification_metrics
 from pipeline.records import LabelledQuote, example_from_row, quote_row, write_records
 from pipeline.split import WEAK_ONLY_FOLD, plan_split
 

@@ -14,9 +14,10 @@ import os
 import platform
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -33,6 +34,22 @@ FIELD_KEYS: dict[str, tuple[str, ...]] = {field.name: field.keys for field in MO
 # In model string order (see MODEL_INPUTS).
 FIELD_TAGS: dict[str, str] = {field.name: field.tag
                               for field in sorted(MODEL_INPUTS, key=lambda field: field.string_order)}
+
+
+# How long a kind takes to fit, for a protocol that compares kinds on large sets: `light` (seconds), `encoding`
+# (a frozen encoder reads every row), `fine_tuning` (the encoder itself is trained: minutes to hours on a CPU).
+TrainingCost = Literal["light", "encoding", "fine_tuning"]
+
+
+@dataclass(frozen=True)
+class CpuBound:
+    """The param that keeps a kind's training within a CPU budget when kinds are compared on public sets: the
+    value it is held at, its smoke-test value, and how a report states it (`statement` formats the value)."""
+
+    param: str
+    value: float | int
+    quick_value: float | int
+    statement: str
 
 
 class ModelParams(BaseModel):
@@ -220,6 +237,14 @@ class StanceModel(ABC):
     kind: ClassVar[str]
     Params: ClassVar[type[ModelParams]] = ModelParams
     libraries: ClassVar[tuple[str, ...]] = ("numpy",)
+    # What an evaluation protocol over several kinds needs (pipeline/protocol.py, the bench); the stages do not.
+    training_cost: ClassVar[TrainingCost] = "light"
+    english_only_encoder: ClassVar[bool] = False  # by default reads text through all-MiniLM-L6-v2 (English only)
+    # Fitted one per target where a set's protocol asks; False: one model that reads the target serves them all.
+    fits_per_target: ClassVar[bool] = True
+    cpu_bound: ClassVar[CpuBound | None] = None
+    # Searched on a dev split of the training rows (pipeline/protocol.py tune); the first values win ties.
+    tuning_grid: ClassVar[dict[str, list[Any]]] = {}
 
     def __init__(self, params: ModelParams, inputs: Sequence[str] = ("text",), seed: int = 0,
                  ignored_votes: Sequence[str] = ()):

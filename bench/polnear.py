@@ -1,5 +1,8 @@
 """PolNeAR (Newell et al., LREC 2018) reading and the research note's matching rule.
 
+Only bench/extract_speed.py and its tests score extraction on PolNeAR, so the reader lives in the
+bench, not in the pipeline.
+
 Gold: every relation with a Content span in one annotation file per article (the first
 by name). A gold content is found by the not-yet-matched prediction covering the largest
 share of its characters, when that share exceeds the threshold (GenderGapTracker's rule),
