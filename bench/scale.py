@@ -416,7 +416,8 @@ def two_node_cluster() -> Iterator[tuple[str, str]]:
 class CpuMeter:
     """CPU seconds spent during a block, by who spent them: the stage's own process (with the spaCy processes
     it starts and reaps: for Ray, the driver, which also runs Ray Data's streaming executor), Ray's workers (the
-    actors and the read task) and Ray's own processes (GCS, raylets, agents). Load-independent, unlike wall time:
+    stage's actors and the read task) and Ray's own processes (GCS, raylets, agents, log monitor, and Ray Data's
+    own actors for statistics, usage and autoscaling). Load-independent, unlike wall time:
     on this 2-core machine, wall time is at least the total divided by 2, whatever the engine.
 
     Ray's processes are those naming the cluster's temp dir and their children (the workers, whose title
@@ -457,7 +458,8 @@ class CpuMeter:
         for process in self.ray_processes():
             with contextlib.suppress(self.psutil.Error):
                 times, title = process.cpu_times(), " ".join(process.cmdline())
-                role = "ray workers" if title.startswith("ray::") else "ray daemons"
+                # Ray names its own actors (statistics, usage, autoscaling) ray::_<Name>
+                role = "ray workers" if title.startswith("ray::") and not title.startswith("ray::_") else "ray daemons"
                 seen[(process.pid, process.create_time())] = (times.user + times.system, role)
         return seen
 
@@ -607,7 +609,17 @@ def print_engine_tables(rows: list[EngineRow], facts: dict, batch_size: int, pre
           f"each on this 2-core machine (`ray.cluster_utils.Cluster`), the stage's own process (the driver, which "
           f"collects and writes the records) beside them, and the machine shared with other work (load average "
           f"above). `x local` is the ratio of rates against the local engine with one process in the same run.\n")
+    print(CPU_TABLE_NOTE + "\n")
     projection(rows, facts)
+
+
+CPU_TABLE_NOTE = ("The CPU tables count the CPU seconds spent during each setup's run (psutil, sampled every 0.2 "
+                  "s), by who spent them: the stage process (on the local engine the work itself, with the spaCy "
+                  "processes of n_process; on Ray the driver, which also runs Ray Data's streaming executor), the "
+                  "stage's Ray workers (its actors and the read task), and Ray's own processes (GCS, raylets, "
+                  "agents, log monitor, Ray Data's own actors). Unlike wall time they do not move with other load "
+                  "on the machine. `best x local on 2 cores` is twice the local engine's CPU seconds over the "
+                  "setup's: the ratio the setup would reach with both cores busy all the time.")
 
 
 def print_cpu_table(rows: list[EngineRow]) -> None:
