@@ -7,6 +7,7 @@ without alias, and a killed writer's temp folders go at the next write.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -100,7 +101,10 @@ def kill_stage_when(project: Path, module: str, ready, sig=signal.SIGKILL, timeo
         while time.monotonic() < deadline:
             stage = stage_process(parent, module)
             if stage is not None and ready(project):
-                stage.send_signal(sig)
+                try:
+                    stage.send_signal(sig)
+                except psutil.NoSuchProcess:
+                    pytest.fail(f"{module} ended between being found ready and the signal: poll faster")
                 break
             if dvc.poll() is not None:
                 pytest.fail(f"dvc repro ended before {module} could be interrupted:\n{dvc.stdout.read()[-3000:]}")
@@ -121,12 +125,20 @@ def building_export(project: Path) -> bool:
     return any((project / "models").glob(".stance.*.tmp"))
 
 
+@functools.cache
+def store_client(project: Path) -> mlflow.MlflowClient:
+    """One client per project: opening the SQLite store takes long enough (a schema check) for a quick export
+    to finish between the check and the kill."""
+    return mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+
+
 def registering(project: Path) -> bool:
     """Export is building the new model and has the pipeline's MLflow run open (logging the model)."""
+    client = store_client(project)  # opened on the first look, before export starts its model folder
     if not building_export(project):
         return False
     run_id = json.loads((project / "reports" / "mlflow_run.json").read_text())["run_id"]
-    return mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}").get_run(run_id).info.status == "RUNNING"
+    return client.get_run(run_id).info.status == "RUNNING"
 
 
 def python(project: Path, code: str) -> subprocess.CompletedProcess:
