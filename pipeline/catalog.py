@@ -93,5 +93,9 @@ class Catalog:
     def read(self, artifact: Artifact) -> Any:
         return artifact.reader(self.path(artifact))
 
+    def read_if_present(self, artifact: Artifact, default: Any = None) -> Any:
+        """The artifact, or `default` where its stage has not written it (a run without gold, a first run)."""
+        return self.read(artifact) if self.path(artifact).is_file() else default
+
     def write(self, artifact: Artifact, *data: Any) -> Any:
         return artifact.writer(self.path(artifact), *data)

@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, summary = read_split(catalog.path(SPLIT))
     candidate_folder = catalog.path(CANDIDATE_MODEL)
     candidate = load_model(candidate_folder) if scores_saved_candidate(summary) else None
-    report = catalog.read(LABELING_REPORT) if catalog.path(LABELING_REPORT).is_file() else None
+    report = catalog.read_if_present(LABELING_REPORT)
     metrics, evaluated, proba = evaluate_rows(rows, summary, params, candidate, report)
     # Which model these figures are of: a later run of the same model (DVC skipped evaluate) shows them.
     metrics["candidate"] = tracking.folder_fingerprint(candidate_folder)

@@ -20,7 +20,7 @@ import yaml
 
 from pipeline.catalog import LABELING_REPORT, METRICS, RUN_HANDOFF, Catalog, written_by
 from pipeline.config import Params
-from pipeline.files import process_alive, read_json
+from pipeline.files import process_alive
 
 MAX_PARAM_CHARS = 6000  # MLflow's limit for one param value
 
@@ -201,7 +201,7 @@ def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
     import mlflow
 
     catalog = Catalog(params.paths, root)
-    recorded = catalog.read(RUN_HANDOFF) if catalog.path(RUN_HANDOFF).is_file() else {}
+    recorded = catalog.read_if_present(RUN_HANDOFF, {})
     current = {"candidate": folder_fingerprint(candidate), "params": params_digest(params)}
     run_id = recorded.get("run_id") if all(recorded.get(key) == value for key, value in current.items()) else None
     configure(params, root)
@@ -212,7 +212,7 @@ def pipeline_run(params: Params, root: Path, candidate: Path) -> Iterator[Any]:
             run_id = None
     with start_run(params, root, name=run_name(params), run_id=run_id) as run:
         if run_id is None:
-            log_labeling_report(catalog.path(LABELING_REPORT))
+            log_labeling_report(catalog)
             log_evaluation(catalog, current["candidate"])
             catalog.write(RUN_HANDOFF, {"run_id": run.info.run_id, **current})
         yield run
@@ -259,7 +259,7 @@ def log_evaluation(catalog: Catalog, candidate: str) -> None:
     the new run must still show what the model scores."""
     import mlflow
 
-    metrics = catalog.read(METRICS) if catalog.path(METRICS).is_file() else {}
+    metrics = catalog.read_if_present(METRICS, {})
     if metrics.get("candidate") != candidate:
         return
     mlflow.log_metrics(evaluation_metrics(metrics))
@@ -283,11 +283,11 @@ def labeling_metrics(report: dict) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
-def log_labeling_report(report_path: Path) -> None:
+def log_labeling_report(catalog: Catalog) -> None:
     """The label stage's report (coverage, conflicts, label-model accuracy) as metrics and a file."""
     import mlflow
 
-    if report_path.is_file():
-        report = read_json(report_path)
+    report = catalog.read_if_present(LABELING_REPORT)
+    if report is not None:
         mlflow.log_metrics({f"labeling.{key}": value for key, value in labeling_metrics(report).items()})
-        mlflow.log_artifact(str(report_path), artifact_path="labeling")
+        mlflow.log_artifact(str(catalog.path(LABELING_REPORT)), artifact_path="labeling")
