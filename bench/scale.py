@@ -496,10 +496,11 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
+def bench_engines(fractions: list[float], setups: list[str], model: Path | None, batch_size: int,
                   predict_batch_size: int) -> tuple[list[EngineRow], dict]:
-    """Every size through extract on each EXTRACT_SETUPS entry, then its quotes through the predict stage's
-    classification on each PREDICT_SETUPS entry (with `model`, when there is one), all on one cluster, in one run.
+    """Every size through extract on each EXTRACT_SETUPS entry named in `setups`, then its quotes through the
+    predict stage's classification on each of those in PREDICT_SETUPS (with `model`, when there is one), all on one
+    cluster, in one run.
     Also returns what the projection needs: the stage driver's own rate and the bytes per article."""
     from pipeline import engines
     from pipeline.config import RayConfig
@@ -529,7 +530,7 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
             shutil.rmtree(folder / "files")
             write_records(folder / "articles.jsonl", articles)
             reference = None
-            for setup, engine, n_process, workers in EXTRACT_SETUPS:
+            for setup, engine, n_process, workers in (entry for entry in EXTRACT_SETUPS if entry[0] in setups):
                 cfg = ExtractConfig(engine=engine, n_process=n_process,
                                     ray=RayConfig(workers=workers, batch_size=batch_size))
                 load_nlp.cache_clear()  # each setup loads spaCy, as a stage does
@@ -549,7 +550,7 @@ def bench_engines(fractions: list[float], model: Path | None, batch_size: int,
             if model is None:
                 continue
             reference = None
-            for setup, engine, _, workers in PREDICT_SETUPS:
+            for setup, engine, _, workers in (entry for entry in PREDICT_SETUPS if entry[0] in setups):
                 args = {"model_uri": str(model), "target_name": target_name, "source": str(folder / "quotes.jsonl")}
                 with ray_address(address if engine == "ray" else None):
                     meter, started = CpuMeter(ray_temp_dir), time.perf_counter()
@@ -781,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="re-measure sizes beyond 1x (ignore checkpoints)")
     parser.add_argument("--engine-fractions", nargs="+", type=float, default=[0.01, 1.0, 10.0],
                         help="corpus sizes for the engines part (local vs Ray), as multiples of PolNeAR train")
+    parser.add_argument("--engine-setups", nargs="+", default=[name for name, *_ in EXTRACT_SETUPS[1:]],
+                        choices=[name for name, *_ in EXTRACT_SETUPS[1:]],
+                        help="setups measured beside the local engine in the engines part (default: all)")
     parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL),
                         help="exported model for the predict half of the engines part (skipped when absent)")
     parser.add_argument("--ray-batch-size", type=int, default=16, help="articles per Ray batch (extract.ray)")
@@ -818,7 +822,8 @@ def main(argv: list[str] | None = None) -> int:
         print("### Ingest and extract vs corpus size (PolNeAR train articles)\n\n" + " ".join(unfinished) + "\n")
     if "engines" not in args.skip:
         model = args.model if (args.model / "MLmodel").is_file() else None
-        engine_rows, facts = bench_engines(args.engine_fractions, model, args.ray_batch_size, args.predict_batch_size)
+        engine_rows, facts = bench_engines(args.engine_fractions, ["local", *args.engine_setups], model,
+                                           args.ray_batch_size, args.predict_batch_size)
         print_engine_tables(engine_rows, facts, args.ray_batch_size, args.predict_batch_size)
         if model is None:
             print(f"Predictions not measured: no exported model at {args.model} (`make repro`, or `--model`).\n")
