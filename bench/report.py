@@ -63,7 +63,8 @@ SCRIPTS: tuple[Script, ...] = (
            "engines", "--train-kinds", "tfidf_logreg", "tfidf_svm", "--plot", "docs/scale.png"),
            ("--quick",), markdown=True, section="scale_train"),
     Script("scale", "Speed and scale beyond one machine: the local engine and Ray",
-           ("--skip", "repro", "encode", "extract", "train", "--engine-fractions", "0.01", "1", "10"),
+           ("--skip", "repro", "encode", "extract", "train", "--engine-fractions", "1", "10",
+            "--engine-setups", "Ray, 1 worker", "Ray, 2 workers on 2 nodes"),
            ("--quick", "--skip", "encode", "extract", "train"), markdown=True, section="scale_engines"),
     Script("extract_speed", "Extraction: quality on PolNeAR beside textacy and sayswho, speed against bare spaCy, "
                             "speaker attribution on the development sets"),

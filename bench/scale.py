@@ -34,6 +34,8 @@ Tables go to stdout (markdown), the growth plot to --plot (PNG).
     .venv/bin/python -m bench.scale --skip repro encode train --fractions 100 --n-process 2  # resumable
     .venv/bin/python -m bench.scale --skip repro encode extract engines  # train time only
     .venv/bin/python -m bench.scale --skip repro encode extract train    # local engine vs Ray (about 3 hours)
+    .venv/bin/python -m bench.scale --skip repro encode extract train --engine-fractions 1 10 \
+        --engine-setups "Ray, 1 worker" "Ray, 2 workers on 2 nodes"      # the issue's three setups (2 h 30)
     .venv/bin/python -m bench.scale --quick                            # smoke: tiny sizes, no repro
 """
 from __future__ import annotations
