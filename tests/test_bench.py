@@ -325,6 +325,22 @@ def test_scale_extract_table_compares_each_n_process_with_its_smallest_size_and_
     assert "Sizes beyond 1x ran with n_process 2 only" in out and "100x: in segments" in out
 
 
+def test_scale_predict_beyond_1x_is_said_to_repeat_quotes_and_the_per_worker_rate_is_taken_from_new_text():
+    scale = bench_module("scale")
+
+    def row(fraction, setup, quotes, seconds, cpu):
+        return scale.EngineRow("predict", fraction, setup, quotes, quotes, seconds, True,
+                               {"stage process": cpu, "ray workers": 0.0, "ray daemons": 0.0})
+
+    new_text = [row(1.0, "local", 1000, 12.0, 12.0), row(1.0, "Ray, 1 worker", 1000, 10.0, 11.0)]
+    assert scale.repeated_quotes_note(new_text) == ""
+    repeated = [row(10.0, "local", 10000, 12.0, 12.0), row(10.0, "Ray, 1 worker", 10000, 20.0, 22.0)]
+    note = scale.repeated_quotes_note(new_text + repeated)
+    assert "comes back 10 times" in note and "12.0 ms of CPU per quote at 1x" in note and "1.2 ms at 10x" in note
+    assert "Ray, 1 worker: 1.0" in note  # (22 - 12) s over 10,000 quotes
+    assert scale.distinct_quotes_row(new_text + repeated, "Ray, 1 worker").rate == 100.0
+
+
 def test_scale_plot_draws_only_the_parts_that_ran(tmp_path):
     scale = bench_module("scale")
     scale.plot([], [("tfidf_svm", 500, 1.0, 0.1), ("tfidf_svm", 1000, 2.0, 0.1)], tmp_path / "train.png")
