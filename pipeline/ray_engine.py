@@ -1,6 +1,6 @@
 """The `ray` engine of pipeline/engines.py: Ray Data reads the file, the stage's worker runs in actors.
 
-Ray Data reads the JSON Lines file on the stage's own node (a `local://` read task, streaming blocks
+Ray Data reads the JSON Lines file on the stage's own node (a read task pinned there, streaming blocks
 of numbered lines, unparsed), `map_batches` runs the stage's worker in `workers` actors of one CPU
 each anywhere in the cluster (each loads spaCy or the model once; Ray restarts a killed actor and
 retries its batch), and the outcomes come back to the stage's process in file order
@@ -49,10 +49,11 @@ def on_ray(path: Path, worker_type: type, worker_args: dict[str, Any], cfg: RayC
         # Blocks (what one actor takes at a time) of about BLOCK_BYTES of input: by default Ray Data cuts a file
         # into blocks of a MiB or more, so 840 articles (4 MB) were 4 blocks, and a fifth worker had nothing to do.
         context.target_max_block_size = BLOCK_BYTES
-        # local://: the read task runs on this node, so only the stage's machine needs the file; the articles go
-        # to the actors through Ray's object store. It takes no CPU, so it never waits behind the actors.
-        lines = ray.data.read_datasource(NumberedLinesDatasource(f"local://{path.resolve()}", cfg.batch_size),
-                                         num_cpus=0)
+        # The read task runs on this node (the node-id label Ray gives every node; Ray Data's `local://` scheme,
+        # which did the same, is deprecated from Ray 2.60), so only the stage's machine needs the file; the
+        # articles go to the actors through Ray's object store. It takes no CPU, so it never waits behind them.
+        lines = ray.data.read_datasource(NumberedLinesDatasource(str(path.resolve()), cfg.batch_size), num_cpus=0,
+                                         label_selector={"ray.io/node-id": ray.get_runtime_context().get_node_id()})
         # Ray Data restarts an actor that dies (a killed worker, a lost node) and retries its batch there.
         outcomes = lines.map_batches(RayWorker, fn_constructor_args=(worker_type, worker_args),
                                      batch_size=cfg.batch_size, num_cpus=1,
