@@ -383,6 +383,7 @@ def print_extract_table(rows: list[ExtractRow], repeats: int, unfinished: list[s
 EXTRACT_SETUPS = (("local", "local", 1, 1), ("local, n_process 2", "local", 2, 1), ("Ray, 1 worker", "ray", 1, 1),
                   ("Ray, 2 workers on 2 nodes", "ray", 1, 2))
 PREDICT_SETUPS = tuple(setup for setup in EXTRACT_SETUPS if setup[2] == 1)
+BESIDE_LOCAL = tuple(name for name, *_ in EXTRACT_SETUPS[1:])  # what --engine-setups chooses from
 TEN_MILLION = 10_000_000
 
 
@@ -403,6 +404,10 @@ class EngineRow:
     @property
     def rate(self) -> float:
         return self.records / self.seconds
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
 
 
 @contextlib.contextmanager
@@ -513,6 +518,8 @@ def bench_engines(fractions: list[float], setups: list[str], model: Path | None,
     from pipeline.predict import PredictWorker, load_stance_model, model_target
     from pipeline.records import write_records
 
+    extract_setups = [entry for entry in EXTRACT_SETUPS if entry[0] in setups]
+    predict_setups = [entry for entry in PREDICT_SETUPS if entry[0] in setups]
     base = polnear_texts("train")
     target_name = model_target(load_stance_model(str(model))).name if model else None
     rows: list[EngineRow] = []
@@ -532,7 +539,7 @@ def bench_engines(fractions: list[float], setups: list[str], model: Path | None,
             shutil.rmtree(folder / "files")
             write_records(folder / "articles.jsonl", articles)
             reference = None
-            for setup, engine, n_process, workers in (entry for entry in EXTRACT_SETUPS if entry[0] in setups):
+            for setup, engine, n_process, workers in extract_setups:
                 cfg = ExtractConfig(engine=engine, n_process=n_process,
                                     ray=RayConfig(workers=workers, batch_size=batch_size))
                 load_nlp.cache_clear()  # each setup loads spaCy, as a stage does
@@ -552,7 +559,7 @@ def bench_engines(fractions: list[float], setups: list[str], model: Path | None,
             if model is None:
                 continue
             reference = None
-            for setup, engine, _, workers in (entry for entry in PREDICT_SETUPS if entry[0] in setups):
+            for setup, engine, _, workers in predict_setups:
                 args = {"model_uri": str(model), "target_name": target_name, "source": str(folder / "quotes.jsonl")}
                 with ray_address(address if engine == "ray" else None):
                     meter, started = CpuMeter(ray_temp_dir), time.perf_counter()
@@ -635,12 +642,12 @@ def repeated_quotes_note(rows: list[EngineRow]) -> str:
         return ""
     largest = max(row.fraction for row in repeated)
     local = next(row for row in repeated if row.fraction == largest and row.setup == "local")
-    added = "; ".join(f"{row.setup}: {1000 * (sum(row.cpu.values()) - sum(local.cpu.values())) / row.records:.1f}"
+    added = "; ".join(f"{row.setup}: {1000 * (row.cpu_seconds - local.cpu_seconds) / row.records:.1f}"
                       for row in repeated if row.fraction == largest and row.setup != "local")
     return (f"Beyond 1x the copy repeats every article, so every quote's sentence comes back {largest:g} times, and "
             f"the stance grammar parses a sentence once per process (its parse cache): the local engine spent "
-            f"{1000 * sum(fresh.cpu.values()) / fresh.records:.1f} ms of CPU per quote at {fresh.fraction:g}x, where "
-            f"every quote is new, and {1000 * sum(local.cpu.values()) / local.records:.1f} ms at {largest:g}x. The "
+            f"{1000 * fresh.cpu_seconds / fresh.records:.1f} ms of CPU per quote at {fresh.fraction:g}x, where "
+            f"every quote is new, and {1000 * local.cpu_seconds / local.records:.1f} ms at {largest:g}x. The "
             f"predict rows beyond 1x therefore measure the engines on cheap work, where what Ray adds per quote "
             f"(batches through the object store, the driver decoding them; CPU ms per quote over the local engine: "
             f"{added}) outweighs the work itself. A corpus of new text is the {fresh.fraction:g}x rows' case.")
@@ -663,7 +670,7 @@ def print_cpu_table(rows: list[EngineRow]) -> None:
           "best x local on 2 cores |\n|---:|---|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         local = next(other for other in rows if other.fraction == row.fraction and other.setup == "local")
-        total, local_total = sum(row.cpu.values()), sum(local.cpu.values())
+        total, local_total = row.cpu_seconds, local.cpu_seconds
         print(f"| {row.fraction:.3g} | {row.setup} | {row.cpu['stage process']:.1f} | {row.cpu['ray workers']:.1f} | "
               f"{row.cpu['ray daemons']:.1f} | {total:.1f} | {total / local_total:.2f} | "
               f"{min(2.0, 2 * local_total / total):.2f} |")
@@ -815,8 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="re-measure sizes beyond 1x (ignore checkpoints)")
     parser.add_argument("--engine-fractions", nargs="+", type=float, default=[0.01, 1.0, 10.0],
                         help="corpus sizes for the engines part (local vs Ray), as multiples of PolNeAR train")
-    parser.add_argument("--engine-setups", nargs="+", default=[name for name, *_ in EXTRACT_SETUPS[1:]],
-                        choices=[name for name, *_ in EXTRACT_SETUPS[1:]],
+    parser.add_argument("--engine-setups", nargs="+", default=list(BESIDE_LOCAL), choices=BESIDE_LOCAL,
                         help="setups measured beside the local engine in the engines part (default: all)")
     parser.add_argument("--model", type=Path, default=Catalog(PathsConfig(), ROOT).path(STANCE_MODEL),
                         help="exported model for the predict half of the engines part (skipped when absent)")
