@@ -7,6 +7,7 @@ without alias, and a killed writer's temp folders go at the next write.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -100,11 +101,7 @@ def kill_stage_when(project: Path, module: str, ready, sig=signal.SIGKILL, timeo
     try:
         while time.monotonic() < deadline:
             stage = stage_process(parent, module)
-            if stage is not None and ready(project):
-                try:
-                    stage.send_signal(sig)
-                except psutil.NoSuchProcess:
-                    pytest.fail(f"{module} ended between being found ready and the signal: poll faster")
+            if stage is not None and signalled_when_ready(stage, project, ready, sig):
                 break
             if dvc.poll() is not None:
                 pytest.fail(f"dvc repro ended before {module} could be interrupted:\n{dvc.stdout.read()[-3000:]}")
@@ -118,6 +115,28 @@ def kill_stage_when(project: Path, module: str, ready, sig=signal.SIGKILL, timeo
         if dvc.poll() is None:
             os.killpg(dvc.pid, signal.SIGKILL)
     return dvc.returncode, output, bool(missing)
+
+
+def signalled_when_ready(stage: psutil.Process, project: Path, ready, sig) -> bool:
+    """Sends `sig` if `ready(project)`, looking while the stage is stopped (SIGSTOP): a quick stage cannot pass the
+    point between the look and the signal. A look that fails (the stopped stage holds the store's lock) is retried
+    at the next poll."""
+    try:
+        stage.suspend()
+    except psutil.NoSuchProcess:
+        return False
+    try:
+        if not ready(project):
+            return False
+        stage.send_signal(sig)
+        return True
+    except mlflow.exceptions.MlflowException as error:  # the store's OperationalError, as MLflow raises it
+        if error.error_code != "TEMPORARILY_UNAVAILABLE":
+            raise
+        return False
+    finally:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            stage.resume()
 
 
 def building_export(project: Path) -> bool:
